@@ -1,0 +1,34 @@
+// Crash-safe output: files and folders appear complete or not at all.
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace ctxext {
+
+// Writes `bytes` to `file` through a temp file in the same folder, fsync, rename, fsync of the folder.
+void write_file_atomic(const std::filesystem::path& file, const std::string& bytes);
+
+// fsync a file or folder by path.
+void fsync_path(const std::filesystem::path& path);
+
+// A folder built under a dot-named temporary sibling (".name.tmp-<pid>") and renamed into place by
+// commit(): every file fsynced, the folder renamed, the parent fsynced, then (optionally) a commit
+// marker file written. If destroyed before commit() the temporary folder is removed. An existing
+// folder at the final path is replaced only at commit().
+class AtomicFolder {
+ public:
+  explicit AtomicFolder(std::filesystem::path final_path);
+  ~AtomicFolder();
+  AtomicFolder(const AtomicFolder&) = delete;
+  AtomicFolder& operator=(const AtomicFolder&) = delete;
+
+  const std::filesystem::path& path() const { return temp_path_; }  // write here
+  void commit(const std::string& marker_name = "");
+
+ private:
+  std::filesystem::path final_path_;
+  std::filesystem::path temp_path_;
+  bool committed_ = false;
+};
+
+}  // namespace ctxext

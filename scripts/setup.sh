@@ -39,9 +39,10 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     prefix=$(.venv/bin/python -c 'import torch; print(torch.utils.cmake_prefix_path)')
   fi
   echo "setup: configuring $BUILD_DIR (Torch from $prefix)"
+  mkdir -p "$BUILD_DIR"
   # shellcheck disable=SC2086
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
-        -DCTXEXT_PYTHON="$PWD/.venv/bin/python" ${CMAKE_ARGS:-} > "$BUILD_DIR.configure.log" 2>&1 \
-    || { cat "$BUILD_DIR.configure.log"; exit 1; }
-  grep "ctxext: CUDA" "$BUILD_DIR.configure.log" || true
+        -DCTXEXT_PYTHON="$PWD/.venv/bin/python" ${CMAKE_ARGS:-} > "$BUILD_DIR/configure.log" 2>&1 \
+    || { cat "$BUILD_DIR/configure.log"; exit 1; }
+  grep "ctxext: CUDA" "$BUILD_DIR/configure.log" || true
 fi

@@ -1,0 +1,46 @@
+#include "core/progress.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "core/log.h"
+
+namespace ctxext {
+
+namespace {
+std::string format_seconds(double s) {
+  const auto total = static_cast<int64_t>(s + 0.5);
+  return total >= 3600 ? fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
+                       : fmt::format("{:02}:{:02}", total / 60, total % 60);
+}
+}  // namespace
+
+Progress::Progress(std::string label, int64_t total)
+    : label_(std::move(label)), total_(total), terminal_(isatty(fileno(stderr))), start_(std::chrono::steady_clock::now()) {}
+
+Progress::~Progress() { finish(); }
+
+void Progress::update(int64_t done, const std::string& detail) {
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double eta = done > 0 ? elapsed / done * (total_ - done) : 0.0;
+  if (!terminal_) {
+    log::info("{} {}/{} {} (elapsed {}, eta {})", label_, done, total_, detail, format_seconds(elapsed), format_seconds(eta));
+    return;
+  }
+  constexpr int kWidth = 28;
+  const int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
+  std::fprintf(stderr, "\r%s [%s%s] %lld/%lld %s | %s<%s   ", label_.c_str(), std::string(filled, '#').c_str(),
+               std::string(kWidth - filled, '.').c_str(), static_cast<long long>(done), static_cast<long long>(total_),
+               detail.c_str(), format_seconds(elapsed).c_str(), format_seconds(eta).c_str());
+  std::fflush(stderr);
+}
+
+void Progress::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (terminal_) std::fprintf(stderr, "\n");
+}
+
+}  // namespace ctxext

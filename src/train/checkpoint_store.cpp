@@ -1,0 +1,98 @@
+#include "train/checkpoint_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <vector>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "io/atomic_folder.h"
+#include "io/safetensors.h"
+
+namespace ctxext {
+
+namespace fs = std::filesystem;
+
+namespace {
+// Complete checkpoints, oldest first.
+std::vector<std::pair<int64_t, fs::path>> complete_checkpoints(const fs::path& output_dir) {
+  std::vector<std::pair<int64_t, fs::path>> found;
+  const fs::path root = output_dir / "checkpoints";
+  if (!fs::is_directory(root)) return found;
+  static const std::regex pattern("step-([0-9]+)");
+  for (const auto& entry : fs::directory_iterator(root)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || !std::regex_match(name, m, pattern)) continue;
+    if (!fs::exists(entry.path() / kCommitMarker)) continue;
+    found.emplace_back(std::stoll(m[1]), entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+}  // namespace
+
+fs::path checkpoint_folder(const fs::path& output_dir, int64_t step) {
+  return output_dir / "checkpoints" / fmt::format("step-{}", step);
+}
+
+void save_checkpoint(const fs::path& output_dir, const TrainerState& state,
+                     const std::map<std::string, torch::Tensor>& model,
+                     const std::map<std::string, torch::Tensor>& optimizer, const torch::Tensor& rng_state,
+                     const std::string& config_yaml, int64_t keep_last) {
+  fs::create_directories(output_dir / "checkpoints");
+  const fs::path final_path = checkpoint_folder(output_dir, state.step);
+  {
+    AtomicFolder folder(final_path);
+    write_safetensors(folder.path() / "model.safetensors", model);
+    write_safetensors(folder.path() / "optimizer.safetensors", optimizer);
+    write_safetensors(folder.path() / "rng_state.safetensors", {{"cpu", rng_state}});
+    const nlohmann::json json = {{"step", state.step},
+                                 {"data_position", state.data_position},
+                                 {"skipped_steps", state.skipped_steps},
+                                 {"tokens_seen", state.tokens_seen}};
+    write_file_atomic(folder.path() / "trainer_state.json", json.dump(2) + "\n");
+    write_file_atomic(folder.path() / "config.yaml", config_yaml + "\n");
+    folder.commit(kCommitMarker);
+  }
+  log::info("checkpoint saved: {}", final_path.string());
+  auto all = complete_checkpoints(output_dir);
+  for (size_t i = 0; i + keep_last < all.size(); ++i) fs::remove_all(all[i].second);
+}
+
+std::optional<fs::path> find_latest_checkpoint(const fs::path& output_dir) {
+  auto all = complete_checkpoints(output_dir);
+  if (all.empty()) return std::nullopt;
+  return all.back().second;
+}
+
+Checkpoint load_checkpoint(const fs::path& folder) {
+  if (!fs::exists(folder / kCommitMarker)) fail("{}: not a complete checkpoint (no {} marker)", folder.string(), kCommitMarker);
+  Checkpoint c;
+  c.folder = folder;
+  c.model = read_safetensors(folder / "model.safetensors").tensors;
+  c.optimizer = read_safetensors(folder / "optimizer.safetensors").tensors;
+  auto rng = read_safetensors(folder / "rng_state.safetensors").tensors;
+  if (!rng.count("cpu")) fail("{}: no tensor 'cpu'", (folder / "rng_state.safetensors").string());
+  c.rng_state = rng.at("cpu").clone();
+  const fs::path state_file = folder / "trainer_state.json";
+  std::ifstream in(state_file);
+  if (!in) fail("{}: cannot open", state_file.string());
+  try {
+    const auto json = nlohmann::json::parse(in);
+    c.state.step = json.at("step").get<int64_t>();
+    c.state.data_position = json.at("data_position").get<int64_t>();
+    c.state.skipped_steps = json.at("skipped_steps").get<int64_t>();
+    c.state.tokens_seen = json.at("tokens_seen").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: invalid trainer state: {}", state_file.string(), e.what());
+  }
+  return c;
+}
+
+}  // namespace ctxext

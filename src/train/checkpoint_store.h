@@ -1,0 +1,50 @@
+// Training checkpoints under <output_dir>/checkpoints/step-<N>/:
+//   model.safetensors      weights (fp32 masters when training in bf16)
+//   optimizer.safetensors  AdamW moments and step counts
+//   rng_state.safetensors  torch's CPU generator state
+//   trainer_state.json     step, data position, counters
+//   config.yaml            the resolved config the run used
+//   COMMITTED              written last: a folder without it is incomplete and ignored
+// Each folder is built under a dot-named temporary sibling and renamed into place (AtomicFolder).
+#pragma once
+#include <torch/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace ctxext {
+
+struct TrainerState {
+  int64_t step = 0;            // optimizer steps completed
+  int64_t data_position = 0;   // samples consumed
+  int64_t skipped_steps = 0;   // steps skipped for NaN/Inf (nan_policy: skip)
+  int64_t tokens_seen = 0;     // supervised tokens
+};
+
+struct Checkpoint {
+  std::filesystem::path folder;
+  TrainerState state;
+  std::map<std::string, torch::Tensor> model;
+  std::map<std::string, torch::Tensor> optimizer;
+  torch::Tensor rng_state;  // uint8
+};
+
+inline constexpr const char* kCommitMarker = "COMMITTED";
+
+std::filesystem::path checkpoint_folder(const std::filesystem::path& output_dir, int64_t step);
+
+// Writes one checkpoint atomically, then deletes the oldest complete ones beyond keep_last.
+void save_checkpoint(const std::filesystem::path& output_dir, const TrainerState& state,
+                     const std::map<std::string, torch::Tensor>& model,
+                     const std::map<std::string, torch::Tensor>& optimizer, const torch::Tensor& rng_state,
+                     const std::string& config_yaml, int64_t keep_last);
+
+// The newest checkpoint folder with a commit marker, if any; incomplete folders are ignored.
+std::optional<std::filesystem::path> find_latest_checkpoint(const std::filesystem::path& output_dir);
+
+Checkpoint load_checkpoint(const std::filesystem::path& folder);
+
+}  // namespace ctxext

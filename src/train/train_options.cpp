@@ -1,0 +1,46 @@
+#include "train/train_options.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+
+namespace ctxext {
+
+TrainOptions parse_train_options(const ConfigNode& node) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  TrainOptions o;
+  o.steps = node.get_int("steps", o.steps, 1, 100000000);
+  o.lr = node.get<double>("lr", o.lr);
+  if (!(o.lr > 0.0 && o.lr < 1.0)) node.reject("lr", "must be > 0 and < 1");
+  o.weight_decay = node.get_number("weight_decay", o.weight_decay, 0.0, 1.0);
+  o.beta1 = node.get_number("beta1", o.beta1, 0.0, 0.999999);
+  o.beta2 = node.get_number("beta2", o.beta2, 0.0, 0.999999);
+  o.eps = node.get<double>("eps", o.eps);
+  if (!(o.eps > 0.0)) node.reject("eps", "must be > 0");
+  o.schedule = node.get_choice("schedule", o.schedule, {"constant", "linear", "cosine"});
+  o.warmup_steps = node.get_int("warmup_steps", o.warmup_steps, 0, o.steps);
+  o.min_lr_ratio = node.get_number("min_lr_ratio", o.min_lr_ratio, 0.0, 1.0);
+  o.micro_batch_size = node.get_int("micro_batch_size", o.micro_batch_size, 1, 1 << 20);
+  o.global_batch_size = node.get_int("global_batch_size", o.global_batch_size, 1, 1 << 24);
+  o.world_size = node.get_int("world_size", o.world_size, 1, 1);
+  if (o.global_batch_size % (o.micro_batch_size * o.world_size) != 0)
+    node.reject("global_batch_size", fmt::format("must be a multiple of micro_batch_size ({}) x world_size ({})",
+                                                 o.micro_batch_size, o.world_size));
+  o.max_grad_norm = node.get_number("max_grad_norm", o.max_grad_norm, 0.0, kInf);
+  o.nan_policy = node.get_choice("nan_policy", o.nan_policy, {"abort", "skip"});
+  o.precision = node.get_choice("precision", o.precision, {"auto", "fp32", "bf16"});
+  o.activation_checkpointing = node.get<bool>("activation_checkpointing", o.activation_checkpointing);
+  o.shuffle = node.get<bool>("shuffle", o.shuffle);
+  node.check_no_unknown_keys();
+  return o;
+}
+
+CheckpointOptions parse_checkpoint_options(const ConfigNode& node) {
+  CheckpointOptions o;
+  o.every_steps = node.get_int("every_steps", o.every_steps, 0, 100000000);
+  o.keep_last = node.get_int("keep_last", o.keep_last, 1, 1000000);
+  node.check_no_unknown_keys();
+  return o;
+}
+
+}  // namespace ctxext

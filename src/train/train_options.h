@@ -1,0 +1,41 @@
+// The YAML `train:` and `checkpoint:` sections: optimizer, schedule, batch arithmetic, precision,
+// failure policy, checkpoint cadence.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/config.h"
+
+namespace ctxext {
+
+struct TrainOptions {
+  int64_t steps = 6;                 // optimizer steps
+  double lr = 2e-5;
+  double weight_decay = 0.0;         // decoupled (AdamW)
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  std::string schedule = "constant";  // constant | linear | cosine (after warmup)
+  int64_t warmup_steps = 0;
+  double min_lr_ratio = 0.0;         // linear/cosine decay ends at lr * min_lr_ratio
+  int64_t micro_batch_size = 1;
+  int64_t global_batch_size = 1;     // = micro_batch_size * accumulation * world_size
+  int64_t world_size = 1;            // data-parallel ranks (1: single process)
+  double max_grad_norm = 1.0;        // 0 disables clipping
+  std::string nan_policy = "abort";  // abort | skip
+  std::string precision = "auto";    // auto (fp32 on CPU, bf16 on CUDA) | fp32 | bf16
+  bool activation_checkpointing = false;
+  bool shuffle = true;               // reshuffle the samples every epoch (seeded)
+
+  int64_t accumulation_steps() const { return global_batch_size / (micro_batch_size * world_size); }
+};
+
+struct CheckpointOptions {
+  int64_t every_steps = 0;  // 0: only the final step
+  int64_t keep_last = 2;
+};
+
+TrainOptions parse_train_options(const ConfigNode& node);
+CheckpointOptions parse_checkpoint_options(const ConfigNode& node);
+
+}  // namespace ctxext

@@ -30,7 +30,6 @@ TrainOptions parse_train_options(const ConfigNode& node) {
   o.nan_policy = node.get_choice("nan_policy", o.nan_policy, {"abort", "skip"});
   o.precision = node.get_choice("precision", o.precision, {"auto", "fp32", "bf16"});
   o.activation_checkpointing = node.get<bool>("activation_checkpointing", o.activation_checkpointing);
-  o.shuffle = node.get<bool>("shuffle", o.shuffle);
   node.check_no_unknown_keys();
   return o;
 }

@@ -25,7 +25,6 @@ struct TrainOptions {
   std::string nan_policy = "abort";  // abort | skip
   std::string precision = "auto";    // auto (fp32 on CPU, bf16 on CUDA) | fp32 | bf16
   bool activation_checkpointing = false;
-  bool shuffle = true;               // reshuffle the samples every epoch (seeded)
 
   int64_t accumulation_steps() const { return global_batch_size / (micro_batch_size * world_size); }
 };

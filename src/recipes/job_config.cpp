@@ -13,15 +13,38 @@ RuntimeOptions parse_runtime_options(const ConfigNode& node) {
   return o;
 }
 
-JobConfig parse_job_config(const Config& config) {
+ExportOptions parse_export_options(const ConfigNode& node) {
+  ExportOptions o;
+  o.enabled = node.get<bool>("enabled", o.enabled);
+  o.max_shard_bytes = node.get_int("max_shard_bytes", o.max_shard_bytes, 1 << 20, INT64_MAX);
+  node.check_no_unknown_keys();
+  return o;
+}
+
+JobConfig parse_job_config(const Config& config, const RopeOptions& rope_defaults) {
   const ConfigNode root = config.root();
   JobConfig job;
+  job.model = parse_model_options(root.child("model"));
+  job.rope_given = root.has("rope");
+  job.rope = parse_rope_options(root.child("rope"), rope_defaults);
+  job.data = data::parse_data_options(root.child("data"));
+  job.train = parse_train_options(root.child("train"));
+  job.checkpoint = parse_checkpoint_options(root.child("checkpoint"));
+  job.export_options = parse_export_options(root.child("export"));
   job.runtime = parse_runtime_options(root.child("runtime"));
   job.output_dir = root.get<std::string>("output_dir", "runs/default");
+  if (job.output_dir.empty()) root.reject("output_dir", "must name a folder");
+  job.resume = root.get<std::string>("resume", job.resume);
+  if (job.resume != "auto" && job.resume != "none" && job.resume.empty())
+    root.reject("resume", "must be auto, none or a checkpoint folder");
   root.check_no_unknown_keys();
   return job;
 }
 
-std::string JobConfig::summary() const { return fmt::format("output_dir={}", output_dir); }
+std::string JobConfig::summary() const {
+  return fmt::format("model={} rope={} x{} steps={} global_batch={} output_dir={}",
+                     model.path.empty() ? "preset:" + model.preset : model.path, rope.type, rope.factor,
+                     train.steps, train.global_batch_size, output_dir);
+}
 
 }  // namespace ctxext

@@ -4,23 +4,43 @@
 #include <string>
 
 #include "core/config.h"
+#include "data/data_options.h"
+#include "recipes/model_options.h"
+#include "rope/rope_options.h"
+#include "train/train_options.h"
 
 namespace ctxext {
 
 struct RuntimeOptions {
-  int threads = 0;           // intra-op threads; 0 = all cores
+  int threads = 0;             // intra-op threads; 0 = all cores
   std::string device = "cpu";  // cpu | cuda
   int64_t seed = 0;
 };
 
 RuntimeOptions parse_runtime_options(const ConfigNode& node);
 
+struct ExportOptions {
+  bool enabled = true;                          // write <output_dir>/export at the end
+  int64_t max_shard_bytes = int64_t(5) << 30;   // shard the safetensors above this size
+};
+
+ExportOptions parse_export_options(const ConfigNode& node);
+
 struct JobConfig {
+  ModelOptions model;
+  RopeOptions rope;            // over the model's own RoPE settings (rope.type none: unchanged)
+  bool rope_given = false;     // the config has a rope: section
+  data::DataOptions data;
+  TrainOptions train;
+  CheckpointOptions checkpoint;
+  ExportOptions export_options;
   RuntimeOptions runtime;
   std::string output_dir;
+  std::string resume = "auto";  // auto | none | a checkpoint folder
   std::string summary() const;
 };
 
-JobConfig parse_job_config(const Config& config);
+// `rope_defaults`: the model's RoPE settings the `rope:` section applies over.
+JobConfig parse_job_config(const Config& config, const RopeOptions& rope_defaults = {});
 
 }  // namespace ctxext

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/fault_injection.h"
 #include "core/log.h"
 #include "io/atomic_folder.h"
 #include "io/safetensors.h"
@@ -50,6 +51,7 @@ void save_checkpoint(const fs::path& output_dir, const TrainerState& state,
   {
     AtomicFolder folder(final_path);
     write_safetensors(folder.path() / "model.safetensors", model);
+    fault_point(fmt::format("checkpoint-{}", state.step));
     write_safetensors(folder.path() / "optimizer.safetensors", optimizer);
     write_safetensors(folder.path() / "rng_state.safetensors", {{"cpu", rng_state}});
     const nlohmann::json json = {{"step", state.step},

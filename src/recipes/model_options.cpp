@@ -1,0 +1,35 @@
+#include "recipes/model_options.h"
+
+#include <filesystem>
+
+namespace ctxext {
+
+ModelOptions parse_model_options(const ConfigNode& node) {
+  ModelOptions o;
+  o.path = node.get<std::string>("path", "");
+  o.preset = node.get<std::string>("preset", "");
+  if (o.path.empty() == o.preset.empty())
+    node.reject(o.path.empty() ? "path" : "preset", "give exactly one of model.path (an HF folder) and model.preset");
+  if (!o.path.empty() && !std::filesystem::is_directory(o.path)) node.reject("path", "no such folder");
+  o.dtype = node.get_choice("dtype", o.dtype, {"fp32", "bf16"});
+  if (!o.preset.empty()) {
+    LlamaConfig& c = o.preset_config;
+    c = llama_preset(o.preset);
+    constexpr int64_t kMax = int64_t(1) << 40;
+    c.vocab_size = node.get_int("vocab_size", c.vocab_size, 1, kMax);
+    c.hidden_size = node.get_int("hidden_size", c.hidden_size, 1, kMax);
+    c.intermediate_size = node.get_int("intermediate_size", c.intermediate_size, 1, kMax);
+    c.num_hidden_layers = node.get_int("num_hidden_layers", c.num_hidden_layers, 1, 100000);
+    c.num_attention_heads = node.get_int("num_attention_heads", c.num_attention_heads, 1, 100000);
+    c.num_key_value_heads = node.get_int("num_key_value_heads", c.num_key_value_heads, 1, 100000);
+    c.max_position_embeddings = node.get_int("max_position_embeddings", c.max_position_embeddings, 1, kMax);
+    c.rope.theta = node.get<double>("rope_theta", c.rope.theta);
+    if (!(c.rope.theta > 1.0)) node.reject("rope_theta", "must be > 1");
+    c.rope.original_max_position_embeddings = c.max_position_embeddings;
+    c.validate(node.where("preset"));
+  }
+  node.check_no_unknown_keys();
+  return o;
+}
+
+}  // namespace ctxext

@@ -125,9 +125,11 @@ class Generator:
                 i += 1
             text = "\n".join(lines)
             while self.ntok(text) > min(250, self.max_tokens) and len(lines) > 1:
-                lines.pop()
+                lines.pop()  # a verse; then the chapter break before it, if any
                 i -= 1
-                text = "\n".join(lines).rstrip("\n")
+                if lines[-1] == "":
+                    lines.pop()
+                text = "\n".join(lines)
             chunks.append(text)
         return chunks
 

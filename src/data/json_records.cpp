@@ -1,0 +1,190 @@
+#include "data/json_records.h"
+
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace ctxext::data {
+namespace {
+
+constexpr int64_t kMaxWarnings = 10;  // skipped records named one by one; the rest only counted
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open data file", path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) fail("{}: read error", path);
+  return ss.str();
+}
+
+// Byte offset of the first invalid UTF-8 sequence in `s`, or npos (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF).
+size_t invalid_utf8_at(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
+    else return i;
+    if (i + n > s.size()) return i;
+    for (size_t k = 1; k < n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
+// nlohmann's messages start with "[json.exception.parse_error.101] "; the tag helps nobody.
+std::string without_tag(const std::string& what) {
+  const auto close = what.find("] ");
+  return (what.rfind("[json.exception", 0) == 0 && close != std::string::npos) ? what.substr(close + 2) : what;
+}
+
+struct Slice {
+  size_t begin;
+  size_t end;
+  int64_t line;  // 1-based line of the first byte
+};
+
+// Delimits the elements of the top-level array in `text` without parsing them.
+std::vector<Slice> split_array(const std::string& text, const std::string& path) {
+  size_t i = 0;
+  int64_t line = 1;
+  auto skip_space = [&] {
+    for (; i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'); ++i)
+      if (text[i] == '\n') ++line;
+  };
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) i = 3;  // UTF-8 byte order mark
+  skip_space();
+  if (i >= text.size() || text[i] != '[')
+    fail("{}:{}: a .json data file must hold one JSON array of records", path, line);
+  ++i;
+  std::vector<Slice> slices;
+  skip_space();
+  if (i < text.size() && text[i] == ']') {
+    ++i;
+  } else {
+    for (;;) {
+      skip_space();
+      Slice slice{i, i, line};
+      int depth = 0;
+      bool in_string = false;
+      for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '\n') ++line;
+        if (in_string) {
+          if (c == '\\') ++i;
+          else if (c == '"') in_string = false;
+        } else if (c == '"') {
+          in_string = true;
+        } else if (c == '{' || c == '[') {
+          ++depth;
+        } else if (c == '}' || c == ']') {
+          if (depth == 0) break;
+          --depth;
+        } else if (c == ',' && depth == 0) {
+          break;
+        }
+      }
+      if (i >= text.size()) fail("{}:{}: malformed JSON: the array is not closed", path, slice.line);
+      slice.end = i;
+      slices.push_back(slice);
+      if (text[i++] == ']') break;
+      if (text[i - 1] == '}') fail("{}:{}: malformed JSON: unbalanced '}}'", path, line);
+    }
+  }
+  skip_space();
+  if (i != text.size()) fail("{}:{}: malformed JSON: text after the closing ']'", path, line);
+  return slices;
+}
+
+class RecordVisitor {
+ public:
+  RecordVisitor(const std::string& path, bool skip_bad, const std::function<void(const JsonRecord&)>& visit)
+      : path_(path), skip_bad_(skip_bad), visit_(visit) {}
+
+  void operator()(std::string_view text, int64_t line) {
+    const std::string source = fmt::format("{}:{}", path_, line);
+    ++stats_.records;
+    try {
+      const size_t bad = invalid_utf8_at(text);
+      if (bad != std::string_view::npos) fail("{}: invalid UTF-8 at byte {} of the record", source, bad);
+      nlohmann::json value;
+      try {
+        value = nlohmann::json::parse(text.begin(), text.end());
+      } catch (const nlohmann::json::parse_error& e) {
+        fail("{}: malformed JSON: {}", source, without_tag(e.what()));
+      }
+      visit_(JsonRecord{value, source});
+    } catch (const Error& e) {
+      if (!skip_bad_) throw;
+      if (stats_.skipped < kMaxWarnings) log::warn("skipping bad record: {}", e.what());
+      ++stats_.skipped;
+    }
+  }
+
+  ReadStats finish() const {
+    if (stats_.skipped > 0)
+      log::warn("{}: skipped {} bad record(s) of {} (data.skip_bad)", path_, stats_.skipped, stats_.records);
+    return stats_;
+  }
+
+ private:
+  const std::string& path_;
+  bool skip_bad_;
+  const std::function<void(const JsonRecord&)>& visit_;
+  ReadStats stats_;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+ReadStats for_each_json_record(const std::string& path, bool skip_bad,
+                               const std::function<void(const JsonRecord&)>& visit) {
+  const bool jsonl = ends_with(path, ".jsonl");
+  if (!jsonl && !ends_with(path, ".json")) fail("{}: data files must end in .json or .jsonl", path);
+  const std::string text = read_file(path);
+  RecordVisitor visitor(path, skip_bad, visit);
+  if (jsonl) {
+    int64_t line = 0;
+    for (size_t begin = 0; begin < text.size();) {
+      size_t end = text.find('\n', begin);
+      if (end == std::string::npos) end = text.size();
+      ++line;
+      std::string_view record(text.data() + begin, end - begin);
+      if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
+      if (record.find_first_not_of(" \t") != std::string_view::npos) visitor(record, line);
+      begin = end + 1;
+    }
+  } else {
+    for (const Slice& s : split_array(text, path))
+      visitor(std::string_view(text.data() + s.begin, s.end - s.begin), s.line);
+  }
+  return visitor.finish();
+}
+
+const std::string& require_string(const nlohmann::json& object, const std::string& key,
+                                  const std::string& source, const std::string& what) {
+  const auto it = object.find(key);
+  if (it == object.end()) fail("{}: {}: missing field '{}'", source, what, key);
+  if (!it->is_string()) fail("{}: {}: field '{}' must be a string, got {}", source, what, key, it->type_name());
+  return it->get_ref<const std::string&>();
+}
+
+}  // namespace ctxext::data

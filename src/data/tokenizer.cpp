@@ -1,0 +1,70 @@
+#include "data/tokenizer.h"
+
+#include <sentencepiece_processor.h>
+
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace ctxext::data {
+
+Tokenizer::Tokenizer(std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor, std::string path)
+    : processor_(std::move(processor)), path_(std::move(path)) {}
+
+Tokenizer Tokenizer::load(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) fail("{}: tokenizer model not found", path);
+  auto processor = std::make_shared<sentencepiece::SentencePieceProcessor>();
+  const auto status = processor->Load(path);
+  if (!status.ok()) fail("{}: not a valid sentencepiece tokenizer model ({})", path, status.ToString());
+  if (processor->GetPieceSize() <= 0) fail("{}: tokenizer model has an empty vocabulary", path);
+  return Tokenizer(std::move(processor), path);
+}
+
+std::vector<int64_t> Tokenizer::encode(const std::string& text) const {
+  std::vector<int> ids;
+  const auto status = processor_->Encode(text, &ids);
+  if (!status.ok()) fail("{}: cannot encode text: {}", path_, status.ToString());
+  return std::vector<int64_t>(ids.begin(), ids.end());
+}
+
+std::vector<Tokenizer::Piece> Tokenizer::encode_pieces(const std::string& text) const {
+  sentencepiece::ImmutableSentencePieceText spt;
+  const auto status = processor_->Encode(text, spt.mutable_proto());
+  if (!status.ok()) fail("{}: cannot encode text: {}", path_, status.ToString());
+  std::vector<Piece> pieces;
+  pieces.reserve(spt.pieces_size());
+  for (const auto& p : spt.pieces()) pieces.push_back({p.id(), p.begin(), p.end()});
+  return pieces;
+}
+
+void Tokenizer::check_id(int64_t id) const {
+  if (id < 0 || id >= vocab_size())
+    fail("{}: token id {} is outside the vocabulary [0, {})", path_, id, vocab_size());
+}
+
+std::string Tokenizer::decode(const std::vector<int64_t>& ids) const {
+  std::vector<int> narrow;
+  narrow.reserve(ids.size());
+  for (int64_t id : ids) {
+    check_id(id);
+    narrow.push_back(static_cast<int>(id));
+  }
+  std::string text;
+  const auto status = processor_->Decode(narrow, &text);
+  if (!status.ok()) fail("{}: cannot decode ids: {}", path_, status.ToString());
+  return text;
+}
+
+std::string Tokenizer::piece(int64_t id) const {
+  check_id(id);
+  return processor_->IdToPiece(static_cast<int>(id));
+}
+
+int64_t Tokenizer::bos_id() const { return processor_->bos_id(); }
+int64_t Tokenizer::eos_id() const { return processor_->eos_id(); }
+int64_t Tokenizer::unk_id() const { return processor_->unk_id(); }
+int64_t Tokenizer::pad_id() const { return processor_->pad_id(); }
+int64_t Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
+
+}  // namespace ctxext::data

@@ -13,8 +13,8 @@ RuntimeOptions parse_runtime_options(const ConfigNode& node) {
   return o;
 }
 
-ExportOptions parse_export_options(const ConfigNode& node) {
-  ExportOptions o;
+ExportSectionOptions parse_export_options(const ConfigNode& node) {
+  ExportSectionOptions o;
   o.enabled = node.get<bool>("enabled", o.enabled);
   o.max_shard_bytes = node.get_int("max_shard_bytes", o.max_shard_bytes, 1 << 20, INT64_MAX);
   node.check_no_unknown_keys();

@@ -19,12 +19,12 @@ struct RuntimeOptions {
 
 RuntimeOptions parse_runtime_options(const ConfigNode& node);
 
-struct ExportOptions {
+struct ExportSectionOptions {
   bool enabled = true;                          // write <output_dir>/export at the end
   int64_t max_shard_bytes = int64_t(5) << 30;   // shard the safetensors above this size
 };
 
-ExportOptions parse_export_options(const ConfigNode& node);
+ExportSectionOptions parse_export_options(const ConfigNode& node);
 
 struct JobConfig {
   ModelOptions model;
@@ -33,7 +33,7 @@ struct JobConfig {
   data::DataOptions data;
   TrainOptions train;
   CheckpointOptions checkpoint;
-  ExportOptions export_options;
+  ExportSectionOptions export_options;
   RuntimeOptions runtime;
   std::string output_dir;
   std::string resume = "auto";  // auto | none | a checkpoint folder

@@ -1,5 +1,5 @@
 // safetensors files: a memory-mapped reader with every check of the reference reader, and a
-// deterministic writer (tensors sorted by name, no timestamps) whose files the reference accepts.
+// deterministic writer (the reference writer's bytes, no timestamps).
 #pragma once
 #include <torch/types.h>
 
@@ -9,8 +9,10 @@
 
 namespace ctxext {
 
-// Name -> tensor. Tensors are CPU views of the mapped file (F32, F16, BF16, and the integer dtypes
-// the format defines); the mapping lives as long as any tensor does.
+// Name -> tensor. Tensors are CPU views of the file, mapped copy-on-write: in-place changes stay
+// in memory, never reach the file. The mapping lives as long as any tensor does. Data not aligned
+// to its item size (only in files from other writers) is copied. Dtypes: F64 F32 F16 BF16
+// F8_E4M3 F8_E5M2 I64 I32 I16 I8 U64 U32 U16 U8 BOOL (see safetensors_dtype.h).
 struct SafetensorsContent {
   std::map<std::string, torch::Tensor> tensors;
   std::map<std::string, std::string> metadata;  // the optional "__metadata__" entry
@@ -22,7 +24,9 @@ struct SafetensorsContent {
 // duplicate names.
 SafetensorsContent read_safetensors(const std::filesystem::path& file);
 
-// Writes atomically (temp file, fsync, rename). Tensors are written contiguous, on CPU, sorted by name.
+// Writes atomically (temp file, fsync, rename); the bytes are those of the reference writer
+// (data ordered widest dtype first, then by name; header padded to 8 bytes), metadata keys sorted.
+// Tensors may be on any device and non-contiguous; they are copied to CPU as needed.
 void write_safetensors(const std::filesystem::path& file, const std::map<std::string, torch::Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 

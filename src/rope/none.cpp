@@ -1,0 +1,10 @@
+// none: plain RoPE, θ^(−2i/d) (HF rope_type "default").
+#include "rope/rope_method_functions.h"
+
+namespace ctxext::rope_methods {
+
+RopeFrequencies none(const RopeOptions& options, int64_t head_dim, int64_t /*seq_len*/) {
+  return {base_inv_freq(options.theta, head_dim), 1.0};
+}
+
+}  // namespace ctxext::rope_methods

@@ -1,0 +1,32 @@
+// cos/sin tables and the EABF query scale from positions.
+#include "rope/rope_tables.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace ctxext {
+
+// positions: [s] int64 -> cos, sin: [s, head_dim/2] float32
+RopeTables compute_rope_tables(const RopeOptions& options, int64_t head_dim, const torch::Tensor& positions,
+                               int64_t seq_len) {
+  if (positions.dim() != 1 || positions.scalar_type() != torch::kInt64)
+    fail("RoPE positions: expected a 1-d int64 tensor, got {}-d {}", positions.dim(),
+         std::string(c10::toString(positions.scalar_type())));
+  const auto freqs = compute_rope_frequencies(options, head_dim, seq_len);
+  // HF LlamaRotaryEmbedding.forward: position_ids.float() * inv_freq, then cos/sin * attention_scaling.
+  const auto angles = positions.to(torch::kFloat32).unsqueeze(-1) * freqs.inv_freq.to(positions.device());
+  return {angles.cos() * freqs.attention_scaling, angles.sin() * freqs.attention_scaling};
+}
+
+// positions: [s] int64 -> [s] float32, or undefined
+torch::Tensor compute_query_scale(const RopeOptions& options, const torch::Tensor& positions, int64_t layer_index) {
+  if (!find_rope_method(options.type).has_query_scale || layer_index < options.eabf_skip_layers) return {};
+  // Computed in float64 and rounded once, so the scale is the formula's value to float32 precision.
+  const auto pos = positions.to(torch::kFloat64);
+  return torch::clamp_min(torch::log(pos + 1.0) / std::log(options.eabf_context), 1.0).to(torch::kFloat32);
+}
+
+}  // namespace ctxext

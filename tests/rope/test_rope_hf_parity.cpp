@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "ctxext/build_info.h"
@@ -147,15 +148,16 @@ const std::map<std::string, json>& hf_results() {
     if (fs::exists(cache)) {
       text = t::read_text(cache);
     } else {
-      t::TempDir tmp;
-      t::write_text(tmp / "specs.json", spec_list.dump());
-      t::run_oracle("rope_reference.py", {(tmp / "specs.json").string(), (tmp / "out.json").string()});
-      text = t::read_text(tmp / "out.json");
-      // Written whole, then renamed: parallel test processes never read a partial cache file.
+      // Scratch files live beside the cache rather than in a TempDir: TempDir's remove_all resolves
+      // to the std::filesystem copy exported by the pip libtorch.so, which crashes.
       fs::create_directories(cache.parent_path());
-      const fs::path partial = cache.string() + ".tmp" + std::to_string(getpid());
-      t::write_text(partial, text);
-      fs::rename(partial, cache);
+      const std::string stem = cache.string() + ".tmp" + std::to_string(getpid());
+      t::write_text(stem + ".specs", spec_list.dump());
+      t::run_oracle("rope_reference.py", {stem + ".specs", stem});
+      text = t::read_text(stem);
+      std::remove((stem + ".specs").c_str());
+      // Written whole, then renamed: parallel test processes never read a partial cache file.
+      fs::rename(stem, cache);
     }
     const auto parsed = json::parse(text);
     std::map<std::string, json> by_name;

@@ -64,7 +64,7 @@ void save_checkpoint(const fs::path& output_dir, const TrainerState& state,
   }
   log::info("checkpoint saved: {}", final_path.string());
   auto all = complete_checkpoints(output_dir);
-  for (size_t i = 0; i + keep_last < all.size(); ++i) fs::remove_all(all[i].second);
+  for (size_t i = 0; i + keep_last < all.size(); ++i) remove_tree(all[i].second);
 }
 
 std::optional<fs::path> find_latest_checkpoint(const fs::path& output_dir) {

@@ -1,0 +1,19 @@
+// LLaMA's feed-forward block (SwiGLU): down(silu(gate(x)) * up(x)), no biases.
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+namespace ctxext {
+
+class LlamaMLPImpl : public torch::nn::Module {
+ public:
+  LlamaMLPImpl(int64_t hidden_size, int64_t intermediate_size);
+  // x: [b, s, h] -> [b, s, h]
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(LlamaMLP);
+
+}  // namespace ctxext

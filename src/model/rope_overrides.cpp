@@ -1,0 +1,13 @@
+#include "model/rope_overrides.h"
+
+#include "core/config.h"
+
+namespace ctxext {
+
+RopeOptions apply_rope_overrides(const RopeOptions& base, const std::vector<std::string>& assignments) {
+  if (assignments.empty()) return base;
+  const auto config = Config::parse("{}", "RoPE overrides", assignments);
+  return parse_rope_options(config.root(), base);
+}
+
+}  // namespace ctxext

@@ -1,0 +1,14 @@
+// RoPE options from a checkpoint's config.json, changed by `key=value` assignments (the keys of
+// the YAML `rope:` section, e.g. "type=yarn", "factor=4"): how the CLI applies another method.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "rope/rope_options.h"
+
+namespace ctxext {
+
+// Unknown keys and bad values fail naming the assignment. No assignments: `base` unchanged.
+RopeOptions apply_rope_overrides(const RopeOptions& base, const std::vector<std::string>& assignments);
+
+}  // namespace ctxext

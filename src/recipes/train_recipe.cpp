@@ -109,7 +109,8 @@ void TrainRecipe::resume_from(const fs::path& folder) {
   }
   masters_->masters_to_model();
   load_adamw_state(*optimizer_, masters_->masters(), checkpoint.optimizer, (folder / "optimizer.safetensors").string());
-  at::detail::getDefaultCPUGenerator().set_state(checkpoint.rng_state);
+  at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global generator
+  generator.set_state(checkpoint.rng_state);
   state_ = checkpoint.state;
   log::info("resumed from {} (step {}, data position {})", folder.string(), state_.step, state_.data_position);
 }

@@ -1,0 +1,147 @@
+// ctxext eval ppl: mean next-token NLL of an HF model on one token sequence, optionally with
+// another RoPE method applied on the fly.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/threads.h"
+#include "data/tokenizer.h"
+#include "eval/perplexity.h"
+#include "io/strict_json.h"
+#include "model/hf_checkpoint.h"
+#include "model/hf_config.h"
+#include "model/rope_overrides.h"
+
+namespace ctxext::cli {
+
+namespace {
+
+struct PplFlags {
+  std::string model;
+  std::string tokens_file;
+  std::string text_file;
+  std::string tokenizer;
+  int64_t seq_len = 0;
+  bool json = false;
+  std::string dtype = "float32";
+  std::string device = "cpu";
+  int64_t chunk = 1024;
+  int threads = 0;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open", path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A JSON array of token ids, each in [0, vocab).
+std::vector<int64_t> read_token_file(const std::string& path, int64_t vocab_size) {
+  const auto json = parse_strict_json(read_file(path), path);
+  if (!json.is_array()) fail("{}: expected a JSON array of token ids, got {}", path, json.type_name());
+  std::vector<int64_t> ids;
+  ids.reserve(json.size());
+  for (size_t i = 0; i < json.size(); ++i) {
+    const auto& v = json[i];
+    if (!v.is_number_integer()) fail("{}: token {} = {}: expected an integer token id", path, i, v.dump());
+    const int64_t id = v.get<int64_t>();
+    if (id < 0 || id >= vocab_size)
+      fail("{}: token {} = {}: outside the model's vocabulary [0, {})", path, i, id, vocab_size);
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+// LLaMA scores text the way its HF tokenizer encodes it: BOS first.
+std::vector<int64_t> tokenize_text(const std::string& text_file, const std::string& tokenizer_path,
+                                   int64_t vocab_size) {
+  const auto tokenizer = data::Tokenizer::load(tokenizer_path);
+  if (tokenizer.vocab_size() > vocab_size)
+    fail("{}: vocabulary of {} pieces is larger than the model's {}", tokenizer_path, tokenizer.vocab_size(),
+         vocab_size);
+  std::vector<int64_t> ids;
+  if (tokenizer.bos_id() >= 0) ids.push_back(tokenizer.bos_id());
+  const auto body = tokenizer.encode(read_file(text_file));
+  ids.insert(ids.end(), body.begin(), body.end());
+  return ids;
+}
+
+torch::Dtype parse_dtype(const std::string& name) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "bfloat16") return torch::kBFloat16;
+  return torch::kFloat16;
+}
+
+void run_ppl(const PplFlags& f, const RopeFlags& rope_flags) {
+  configure_threads(f.threads);
+  const auto base = read_hf_config(std::filesystem::path(f.model) / "config.json");
+  const auto rope = apply_rope_overrides(base.rope, rope_flags.overrides());
+  const auto ids = f.tokens_file.empty()
+                       ? tokenize_text(f.text_file,
+                                       f.tokenizer.empty() ? (std::filesystem::path(f.model) / "tokenizer.model").string()
+                                                           : f.tokenizer,
+                                       base.vocab_size)
+                       : read_token_file(f.tokens_file, base.vocab_size);
+  const std::string source = f.tokens_file.empty() ? f.text_file : f.tokens_file;
+  if (static_cast<int64_t>(ids.size()) < f.seq_len)
+    fail("{}: {} tokens, fewer than --seq-len {}", source, ids.size(), f.seq_len);
+  if (f.device == "cuda" && !torch::cuda::is_available()) fail("--device cuda: no CUDA device is available");
+
+  auto model = load_hf_model(f.model, parse_dtype(f.dtype), rope);
+  model->to(torch::Device(f.device));
+  const auto tokens = torch::tensor(ids, torch::kInt64);
+  const auto result = perplexity(*model, tokens, f.seq_len, f.chunk);
+  if (f.json) {
+    std::cout << nlohmann::json{{"tokens", result.tokens}, {"nll", result.nll}, {"ppl", result.ppl}}.dump()
+              << std::endl;
+  } else {
+    std::cout << fmt::format("{}: RoPE {}, seq_len {}: mean NLL {:.6f} nats over {} tokens, perplexity {:.4f}\n",
+                             f.model, rope.type, f.seq_len, result.nll, result.tokens, result.ppl);
+  }
+}
+
+}  // namespace
+
+void add_eval(CLI::App& app) {
+  auto* eval = app.add_subcommand("eval", "Evaluate a model (see the subcommands)");
+  eval->require_subcommand(1);
+  auto* cmd = eval->add_subcommand(
+      "ppl",
+      "Mean next-token negative log-likelihood (nats) and perplexity of an HF model on the first --seq-len tokens "
+      "of --tokens (a JSON array of ids) or of --text (tokenized with --tokenizer, BOS first), in one causal "
+      "forward pass. --rope-type/--factor/--rope apply another RoPE method without exporting.");
+  auto f = std::make_shared<PplFlags>();
+  cmd->add_option("--model", f->model, "HF model folder (config.json + *.safetensors)")->required();
+  auto* tokens = cmd->add_option("--tokens", f->tokens_file, "JSON file: an array of token ids");
+  auto* text = cmd->add_option("--text", f->text_file, "UTF-8 text file to tokenize");
+  tokens->excludes(text);
+  cmd->add_option("--tokenizer", f->tokenizer, "sentencepiece model for --text (default: MODEL/tokenizer.model)")
+      ->needs(text);
+  cmd->add_option("--seq-len", f->seq_len, "tokens scored (the first N; N-1 predictions)")
+      ->required()
+      ->check(CLI::Range(int64_t{2}, int64_t{1} << 40));
+  cmd->add_flag("--json", f->json, "print one JSON line {\"tokens\", \"nll\", \"ppl\"}");
+  cmd->add_option("--dtype", f->dtype, "compute dtype")
+      ->check(CLI::IsMember({"float32", "bfloat16", "float16"}))
+      ->capture_default_str();
+  cmd->add_option("--device", f->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  cmd->add_option("--chunk", f->chunk, "positions per vocabulary projection (bounds logits memory)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--threads", f->threads, "intra-op CPU threads; 0 = all cores")->capture_default_str();
+  auto rope = add_rope_flags(*cmd);
+  cmd->callback([f, rope] {
+    if (f->tokens_file.empty() && f->text_file.empty()) fail("eval ppl: give --tokens FILE or --text FILE");
+    run_ppl(*f, *rope);
+  });
+}
+
+}  // namespace ctxext::cli

@@ -1,0 +1,77 @@
+// ctxext inspect --model DIR: what an HF folder holds (architecture, parameters, dtype, RoPE
+// method), with every tensor checked against config.json.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/threads.h"
+#include "model/hf_checkpoint.h"
+#include "model/hf_config.h"
+#include "model/hf_rope.h"
+
+namespace ctxext::cli {
+
+namespace {
+
+std::string describe_rope(const RopeOptions& r) {
+  std::string s = fmt::format("{} (HF rope_type \"{}\"): theta {}", r.type, hf_rope_type(r), r.theta);
+  if (r.type == "abf" || r.type == "eabf") s += fmt::format(", abf_theta {}", r.abf_theta);
+  if (r.type != "none")
+    s += fmt::format(", factor {}, original context {} -> {}", r.factor, r.original_max_position_embeddings,
+                     r.extended_context());
+  if (r.type == "ntk" && r.ntk_alpha > 0.0) s += fmt::format(", ntk_alpha {}", r.ntk_alpha);
+  if (r.type == "yarn") {
+    s += fmt::format(", beta_fast {}, beta_slow {}, truncate {}", r.beta_fast, r.beta_slow, r.truncate);
+    if (r.mscale) s += fmt::format(", mscale {}", *r.mscale);
+    if (r.mscale_all_dim) s += fmt::format(", mscale_all_dim {}", *r.mscale_all_dim);
+    if (r.attention_factor) s += fmt::format(", attention_factor {}", *r.attention_factor);
+  }
+  if (r.type == "llama3")
+    s += fmt::format(", low_freq_factor {}, high_freq_factor {}", r.low_freq_factor, r.high_freq_factor);
+  if (r.type == "eabf")
+    s += fmt::format(", query scale max(1, ln(pos+1)/ln({})) from layer {}", r.eabf_context, r.eabf_skip_layers);
+  return s;
+}
+
+void run_inspect(const std::string& folder) {
+  const auto checkpoint = read_hf_checkpoint(folder);
+  const auto& c = checkpoint.config;
+  int64_t counted = 0;
+  for (const auto& [name, tensor] : checkpoint.tensors)
+    if (name.find("rotary_emb") == std::string::npos) counted += tensor.numel();
+
+  const std::string attention = c.num_key_value_heads == c.num_attention_heads ? "MHA"
+                                : c.num_key_value_heads == 1                    ? "MQA"
+                                                                                : "GQA";
+  std::cout << fmt::format("model         {}\n", folder)
+            << fmt::format("architecture  LLaMA: {} layers, hidden {}, intermediate {}, {} heads ({} key/value, {}), "
+                           "head dim {}, vocab {}{}\n",
+                           c.num_hidden_layers, c.hidden_size, c.intermediate_size, c.num_attention_heads,
+                           c.num_key_value_heads, attention, c.resolved_head_dim(), c.vocab_size,
+                           c.tie_word_embeddings ? ", tied embeddings" : "")
+            << fmt::format("parameters    {} ({:.3f} B)\n", counted, static_cast<double>(counted) / 1e9)
+            << fmt::format("dtype         {}\n", hf_dtype_name(checkpoint_dtype(checkpoint.tensors, folder)))
+            << fmt::format("context       max_position_embeddings {}\n", c.max_position_embeddings)
+            << fmt::format("rope          {}\n", describe_rope(c.rope))
+            << fmt::format("tensors       {} checked against config.json: ok\n", checkpoint.tensors.size());
+}
+
+}  // namespace
+
+void add_inspect(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "inspect",
+      "Show an HF model folder's configuration, parameter count, dtype and RoPE method; checks every tensor's "
+      "name and shape against config.json (exit 2 naming the first bad one)");
+  auto folder = std::make_shared<std::string>();
+  auto threads = std::make_shared<int>(0);
+  cmd->add_option("--model", *folder, "HF model folder (config.json + *.safetensors)")->required();
+  cmd->add_option("--threads", *threads, "intra-op CPU threads; 0 = all cores")->capture_default_str();
+  cmd->callback([folder, threads] {
+    configure_threads(*threads);
+    run_inspect(*folder);
+  });
+}
+
+}  // namespace ctxext::cli

@@ -1,0 +1,62 @@
+#include "cli_fixtures.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include <sstream>
+
+#include "model/hf_checkpoint.h"
+#include "model/llama_init.h"
+
+namespace ctxext::testing {
+
+LlamaConfig cli_model_config() {
+  LlamaConfig c;
+  c.vocab_size = 4000;
+  c.hidden_size = 64;
+  c.intermediate_size = 96;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.max_position_embeddings = 64;
+  c.rope.original_max_position_embeddings = 64;
+  return c;
+}
+
+void write_cli_model(const std::filesystem::path& folder, uint64_t seed) {
+  auto model = make_random_llama(cli_model_config(), seed, torch::kFloat32, 0.15);
+  export_hf_checkpoint(model_tensors(*model), cli_model_config(), folder);
+}
+
+std::vector<int64_t> cli_tokens(int64_t n, uint64_t seed) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto t = torch::randint(cli_model_config().vocab_size, {n}, generator, torch::kInt64);
+  return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
+}
+
+std::string tokens_json(const std::vector<int64_t>& ids) {
+  std::string s = "[";
+  for (size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
+  return s + "]";
+}
+
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  REQUIRE(a.sizes() == b.sizes());
+  const auto d = (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs();
+  REQUIRE_FALSE(torch::isnan(d).any().item<bool>());
+  return d.max().item<double>();
+}
+
+std::vector<std::string> error_lines(const std::string& output) {
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    const bool log_line = line.size() > 10 && line[0] == '[' && line[3] == ':' && line[9] == ']';
+    if (line.empty() || log_line || line == "Run with --help for more information.") continue;
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+}  // namespace ctxext::testing

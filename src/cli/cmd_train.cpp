@@ -1,0 +1,30 @@
+// ctxext train CONFIG [key=value ...]: the fine-tuning recipe (recipes/train_recipe.h).
+#include "cli/commands.h"
+#include "core/config.h"
+#include "recipes/train_recipe.h"
+
+namespace ctxext::cli {
+
+void add_train(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Fine-tune a model from a YAML config: extend its RoPE, train, checkpoint, export");
+  cmd->footer(
+      "Example:\n"
+      "  ctxext train configs/llama2-7b-chat/eabf.yaml model.path=/models/Llama-2-7b-chat-hf data.path=long.jsonl\n"
+      "Any config key can be overridden as key.path=value (validated like the file), e.g. output_dir=runs/x,\n"
+      "resume=none (start over), resume=auto (newest complete checkpoint in output_dir, the default),\n"
+      "train.steps=6. Metrics: <output_dir>/metrics.jsonl; checkpoints: <output_dir>/checkpoints/step-N;\n"
+      "the extended HF folder: <output_dir>/export.");
+  auto config_path = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("config", *config_path, "YAML config file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("overrides", *overrides, "key.path=value overrides");
+  cmd->callback([config_path, overrides] {
+    TrainRecipe recipe(Config::load(*config_path, *overrides));
+    recipe.setup();
+    recipe.train();
+    recipe.save();
+    recipe.cleanup();
+  });
+}
+
+}  // namespace ctxext::cli

@@ -1,0 +1,42 @@
+#include "eval_fixtures.h"
+
+#include <torch/torch.h>
+
+#include "model/hf_checkpoint.h"
+#include "model/llama_init.h"
+
+namespace ctxext::testing {
+
+LlamaConfig eval_model_config(const std::string& method) {
+  LlamaConfig c;
+  c.vocab_size = 4000;
+  c.hidden_size = 64;
+  c.intermediate_size = 128;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.max_position_embeddings = 64;
+  c.rope.type = method;
+  c.rope.original_max_position_embeddings = 64;
+  c.rope.factor = method == "none" ? 1.0 : 2.0;
+  c.rope.eabf_context = 64;
+  c.rope.eabf_skip_layers = 1;
+  return c;
+}
+
+LlamaForCausalLM eval_model(const std::string& method, uint64_t seed) {
+  return make_random_llama(eval_model_config(method), seed, torch::kFloat32, 0.15);
+}
+
+void write_eval_model(const std::filesystem::path& folder, const std::string& method, uint64_t seed) {
+  auto model = eval_model(method, seed);
+  export_hf_checkpoint(model_tensors(*model), model->config(), folder);
+}
+
+std::vector<int64_t> eval_tokens(int64_t n, uint64_t seed) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto t = torch::randint(3, 4000, {n}, gen, torch::kInt64);
+  return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
+}
+
+}  // namespace ctxext::testing

@@ -51,7 +51,7 @@ TEST_CASE("perplexity: mean next-token NLL, independent of the chunk size", "[cl
   CHECK_THROWS_WITH(perplexity(*model, tokens, 51), Contains("51") && Contains("50 tokens"));
 }
 
-TEST_CASE("cli eval ppl: --json NLL equals HF's loss; --rope-type equals evaluating the exported folder",
+TEST_CASE("cli eval ppl: --json NLL equals HF's loss, and --rope-type equals evaluating the exported folder",
           "[cli][ppl]") {
   TempDir dir;
   write_cli_model(dir / "base");

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Plots of a ctxext ablation (ctxext ablate writes results.json, then runs this).
+
+Usage: plot_ablation.py RESULTS.json OUT_DIR
+Writes OUT_DIR/ppl_vs_length.png (perplexity vs evaluation length, one line per method),
+OUT_DIR/passkey_<method>.png (accuracy heatmap, length x depth) and OUT_DIR/entropy_per_layer.png
+(attention entropy of the last query, mean over heads, per layer; one panel per length).
+"""
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def main():
+    with open(sys.argv[1], encoding="utf-8") as f:
+        results = json.load(f)
+    out = sys.argv[2]
+    methods = results["methods"]
+
+    if any(m.get("ppl") for m in methods):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for m in methods:
+            if m.get("ppl"):
+                ax.plot([p["length"] for p in m["ppl"]], [p["ppl"] for p in m["ppl"]], marker="o", label=m["name"])
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("evaluation length (tokens)")
+        ax.set_ylabel("perplexity")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "ppl_vs_length.png"), dpi=120)
+        plt.close(fig)
+
+    for m in methods:
+        cells = m.get("passkey") or []
+        if not cells:
+            continue
+        lengths = sorted({c["length"] for c in cells})
+        depths = sorted({c["depth"] for c in cells})
+        grid = [[next(c["accuracy"] for c in cells if c["length"] == l and c["depth"] == d) for l in lengths]
+                for d in depths]
+        fig, ax = plt.subplots(figsize=(1.2 + 0.8 * len(lengths), 1.2 + 0.5 * len(depths)))
+        im = ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto", origin="lower")
+        ax.set_xticks(range(len(lengths)), [str(l) for l in lengths])
+        ax.set_yticks(range(len(depths)), [f"{d:g}" for d in depths])
+        ax.set_xlabel("length")
+        ax.set_ylabel("depth")
+        ax.set_title(f"passkey: {m['name']}")
+        fig.colorbar(im, ax=ax)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, f"passkey_{m['name']}.png"), dpi=120)
+        plt.close(fig)
+
+    lengths = sorted({e["length"] for m in methods for e in m.get("entropy", [])})
+    if lengths:
+        fig, axes = plt.subplots(1, len(lengths), figsize=(4 * len(lengths), 3.5), squeeze=False)
+        for ax, length in zip(axes[0], lengths):
+            for m in methods:
+                for e in m.get("entropy", []):
+                    if e["length"] == length:
+                        ax.plot(range(len(e["per_layer"])), e["per_layer"], marker="o", label=m["name"])
+            ax.set_title(f"length {length}")
+            ax.set_xlabel("layer")
+            ax.set_ylabel("entropy (nats)")
+        axes[0][0].legend()
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "entropy_per_layer.png"), dpi=120)
+        plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

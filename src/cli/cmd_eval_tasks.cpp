@@ -1,0 +1,210 @@
+// ctxext eval passkey | ppl-sweep | entropy: the long-context evaluations of eval/ on an HF model
+// folder, optionally with another RoPE method applied on the fly. Each prints a table, or with
+// --json one JSON line per result; bad inputs exit 2 with one line naming the flag or file.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/threads.h"
+#include "data/tokenizer.h"
+#include "eval/attention_entropy.h"
+#include "eval/eval_documents.h"
+#include "eval/eval_limits.h"
+#include "eval/eval_report.h"
+#include "eval/passkey.h"
+#include "eval/sliding_perplexity.h"
+#include "model/hf_checkpoint.h"
+#include "model/hf_config.h"
+#include "model/rope_overrides.h"
+
+namespace ctxext::cli {
+
+namespace {
+
+struct ModelFlags {
+  std::string model;
+  std::string tokenizer;
+  std::string device = "cpu";
+  int64_t max_length = 0;
+  int threads = 0;
+  bool json = false;
+};
+
+void add_model_flags(CLI::App& cmd, ModelFlags& f) {
+  cmd.add_option("--model", f.model, "HF model folder (config.json + *.safetensors)")->required();
+  cmd.add_option("--tokenizer", f.tokenizer, "sentencepiece model (default: MODEL/tokenizer.model)");
+  cmd.add_option("--device", f.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  cmd.add_option("--max-length", f.max_length,
+                 "longest allowed length in tokens (default: 8x the RoPE method's extended context)");
+  cmd.add_option("--threads", f.threads, "intra-op CPU threads; 0 = all cores")->capture_default_str();
+  cmd.add_flag("--json", f.json, "print one JSON line per result instead of a table");
+}
+
+struct LoadedModel {
+  LlamaForCausalLM model{nullptr};
+  data::Tokenizer tokenizer;
+};
+
+// Checks every length against the method's limit before the (slow) model load.
+LoadedModel load(const ModelFlags& f, const RopeFlags& rope_flags, const std::vector<int64_t>& lengths,
+                 const std::string& lengths_flag) {
+  configure_threads(f.threads);
+  const auto config_file = std::filesystem::path(f.model) / "config.json";
+  if (!std::filesystem::is_regular_file(config_file)) fail("--model {}: no config.json in that folder", f.model);
+  const auto rope = apply_rope_overrides(read_hf_config(config_file).rope, rope_flags.overrides());
+  if (lengths.empty()) fail("{}: give at least one length", lengths_flag);
+  for (int64_t length : lengths) eval::check_eval_length(length, rope, f.max_length, lengths_flag);
+  if (f.device == "cuda" && !torch::cuda::is_available()) fail("--device cuda: no CUDA device is available");
+  const std::string tokenizer_path =
+      f.tokenizer.empty() ? (std::filesystem::path(f.model) / "tokenizer.model").string() : f.tokenizer;
+  if (!std::filesystem::is_regular_file(tokenizer_path))
+    fail("--tokenizer {}: no such file", tokenizer_path);
+  auto tokenizer = data::Tokenizer::load(tokenizer_path);
+  auto model = load_hf_model(f.model, torch::kFloat32, rope);
+  model->to(torch::Device(f.device));
+  return {model, tokenizer};
+}
+
+void print(const ModelFlags& f, const std::vector<nlohmann::json>& results, const std::vector<std::string>& header,
+           const std::vector<std::vector<std::string>>& rows) {
+  if (f.json) {
+    for (const auto& r : results) std::cout << r.dump() << "\n";
+  } else {
+    std::cout << eval::markdown_table(header, rows);
+  }
+  std::cout << std::flush;
+}
+
+void add_passkey(CLI::App& eval) {
+  auto* cmd = eval.add_subcommand(
+      "passkey",
+      "Passkey retrieval (scripts/passkey_prompt.py's prompt) on a grid of lengths x depths x seeded trials; "
+      "greedy decoding with a KV cache; a trial succeeds when the output starts with the key's digits");
+  auto f = std::make_shared<ModelFlags>();
+  auto o = std::make_shared<eval::PasskeyOptions>();
+  o->depths = {0.0, 0.25, 0.5, 0.75, 1.0};
+  auto trials = std::make_shared<bool>(false);
+  add_model_flags(*cmd, *f);
+  cmd->add_option("--lengths", o->lengths, "target prompt lengths in tokens (BOS + prompt + answer fit)")
+      ->required()->delimiter(',');
+  cmd->add_option("--depths", o->depths, "needle depths in [0, 1]")->delimiter(',')->capture_default_str();
+  cmd->add_option("--trials", o->trials, "seeded prompts per cell")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed of the keys")->capture_default_str();
+  cmd->add_option("--max-new-tokens", o->max_new_tokens, "tokens generated per trial (>= 6)")->capture_default_str();
+  cmd->add_flag("--trials-json", *trials, "with --json: also one line per trial (key, generated text)");
+  auto rope = add_rope_flags(*cmd);
+  cmd->callback([f, o, trials, rope] {
+    for (double d : o->depths)
+      if (!(d >= 0.0 && d <= 1.0)) fail("--depths {}: a depth must be in [0, 1]", d);
+    if (o->max_new_tokens < 6) fail("--max-new-tokens {}: must be at least 6 (a 5-digit key with its space)", o->max_new_tokens);
+    auto loaded = load(*f, *rope, o->lengths, "--lengths");
+    const int64_t total = static_cast<int64_t>(o->lengths.size() * o->depths.size()) * o->trials;
+    Progress progress("passkey", total);
+    const auto report = eval::run_passkey(*loaded.model, loaded.tokenizer, *o,
+                                          [&](int64_t done, int64_t) { progress.update(done); });
+    progress.finish();
+    std::vector<nlohmann::json> results;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : report.cells) {
+      results.push_back(eval::to_json(c));
+      rows.push_back({std::to_string(c.length), fmt::format("{:g}", c.depth),
+                      fmt::format("{}/{}", c.correct, c.trials), fmt::format("{:.2f}", c.accuracy())});
+    }
+    if (*trials)
+      for (const auto& t : report.trials) results.push_back(eval::to_json(t));
+    print(*f, results, {"length", "depth", "correct", "accuracy"}, rows);
+  });
+}
+
+void add_ppl_sweep(CLI::App& eval) {
+  auto* cmd = eval.add_subcommand(
+      "ppl-sweep",
+      "Sliding-window perplexity (HF's strided recipe) of --documents (JSONL {\"text\"}, each BOS + text + EOS, "
+      "concatenated) at several window lengths");
+  auto f = std::make_shared<ModelFlags>();
+  auto documents = std::make_shared<std::string>();
+  auto lengths = std::make_shared<std::vector<int64_t>>();
+  auto stride = std::make_shared<int64_t>(0);
+  auto max_tokens = std::make_shared<int64_t>(0);
+  add_model_flags(*cmd, *f);
+  cmd->add_option("--documents", *documents, "JSONL text documents")->required();
+  cmd->add_option("--lengths", *lengths, "window lengths in tokens, e.g. 256,512,1024,2048")->required()->delimiter(',');
+  cmd->add_option("--stride", *stride, "tokens between window starts; 0 = the window length")->capture_default_str();
+  cmd->add_option("--max-tokens", *max_tokens,
+                  "score the first N tokens of the stream at every length (0 = all)")->capture_default_str();
+  auto rope = add_rope_flags(*cmd);
+  cmd->callback([f, documents, lengths, stride, max_tokens, rope] {
+    if (*stride < 0) fail("--stride {}: must be >= 0", *stride);
+    auto loaded = load(*f, *rope, *lengths, "--lengths");
+    const auto stream = eval::load_document_tokens(*documents, loaded.tokenizer, *max_tokens);
+    const auto tokens = torch::tensor(stream, torch::kInt64);
+    std::vector<nlohmann::json> results;
+    std::vector<std::vector<std::string>> rows;
+    for (int64_t length : *lengths) {
+      if (static_cast<int64_t>(stream.size()) < length)
+        fail("{}: {} tokens, fewer than --lengths {}", *documents, stream.size(), length);
+      const int64_t s = *stride > 0 ? std::min(*stride, length) : length;
+      Progress progress(fmt::format("ppl@{}", length),
+                        eval::sliding_window_count(static_cast<int64_t>(stream.size()), length, s));
+      const auto r = eval::sliding_perplexity(*loaded.model, tokens, length, s, 1024,
+                                              [&](int64_t done, int64_t) { progress.update(done); });
+      progress.finish();
+      auto j = eval::to_json(r);
+      j["length"] = length;
+      results.push_back(j);
+      rows.push_back({std::to_string(length), std::to_string(s), std::to_string(r.tokens),
+                      fmt::format("{:.5f}", r.nll), fmt::format("{:.4f}", r.ppl)});
+    }
+    print(*f, results, {"length", "stride", "tokens", "nll", "ppl"}, rows);
+  });
+}
+
+void add_entropy(CLI::App& eval) {
+  auto* cmd = eval.add_subcommand(
+      "entropy", "Attention entropy (nats) of the last query over its context, per layer (mean over heads), "
+                 "on the first N tokens of --documents for each length");
+  auto f = std::make_shared<ModelFlags>();
+  auto documents = std::make_shared<std::string>();
+  auto lengths = std::make_shared<std::vector<int64_t>>();
+  add_model_flags(*cmd, *f);
+  cmd->add_option("--documents", *documents, "JSONL text documents")->required();
+  cmd->add_option("--lengths", *lengths, "context lengths in tokens")->required()->delimiter(',');
+  auto rope = add_rope_flags(*cmd);
+  cmd->callback([f, documents, lengths, rope] {
+    auto loaded = load(*f, *rope, *lengths, "--lengths");
+    const int64_t longest = *std::max_element(lengths->begin(), lengths->end());
+    const auto stream = eval::load_document_tokens(*documents, loaded.tokenizer, longest);
+    if (static_cast<int64_t>(stream.size()) < longest)
+      fail("{}: {} tokens, fewer than --lengths {}", *documents, stream.size(), longest);
+    const auto tokens = torch::tensor(stream, torch::kInt64);
+    std::vector<nlohmann::json> results;
+    std::vector<std::vector<std::string>> rows;
+    Progress progress("entropy", static_cast<int64_t>(lengths->size()));
+    for (int64_t length : *lengths) {
+      const auto probe = eval::probe_attention_entropy(*loaded.model, tokens.slice(0, 0, length));
+      results.push_back(eval::to_json(probe));
+      for (size_t i = 0; i < probe.per_layer.size(); ++i)
+        rows.push_back({std::to_string(length), std::to_string(i), fmt::format("{:.4f}", probe.per_layer[i]),
+                        fmt::format("{:.4f}", std::log(static_cast<double>(length)))});
+      progress.update(static_cast<int64_t>(results.size()));
+    }
+    progress.finish();
+    print(*f, results, {"length", "layer", "entropy", "ln(length)"}, rows);
+  });
+}
+
+}  // namespace
+
+void add_eval_tasks(CLI::App& eval) {
+  add_passkey(eval);
+  add_ppl_sweep(eval);
+  add_entropy(eval);
+}
+
+}  // namespace ctxext::cli

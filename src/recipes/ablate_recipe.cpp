@@ -1,0 +1,247 @@
+#include "recipes/ablate_recipe.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "core/log.h"
+#include "core/progress.h"
+#include "ctxext/build_info.h"
+#include "data/tokenizer.h"
+#include "eval/attention_entropy.h"
+#include "eval/eval_documents.h"
+#include "eval/eval_limits.h"
+#include "eval/eval_report.h"
+#include "eval/sliding_perplexity.h"
+#include "io/atomic_folder.h"
+#include "model/hf_checkpoint.h"
+#include "model/hf_config.h"
+#include "model/llama_init.h"
+#include "recipes/job_config.h"
+#include "recipes/train_recipe.h"
+
+namespace ctxext {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A path in the ablation config: as written if it exists from the working directory, else
+// relative to the config file's folder.
+std::string resolve(const std::string& path, const std::string& config_path) {
+  if (path.empty() || fs::path(path).is_absolute() || fs::exists(path)) return path;
+  const auto beside = fs::path(config_path).parent_path() / path;
+  return fs::exists(beside) ? beside.string() : path;
+}
+
+std::string scalar_text(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
+}  // namespace
+
+AblateRecipe::AblateRecipe(const std::string& config_path, const std::vector<std::string>& overrides)
+    : config_path_(config_path) {
+  const auto config = Config::load(config_path, overrides);
+  const auto root = config.root();
+  base_path_ = resolve(root.require<std::string>("base"), config_path);
+  if (!fs::is_regular_file(base_path_)) root.reject("base", "no such file: " + base_path_);
+  base_overrides_ = root.get<std::vector<std::string>>("base_overrides", {});
+  output_dir_ = root.require<std::string>("output_dir");
+  plots_ = root.get<bool>("plots", true);
+
+  const auto methods = root.yaml()["methods"];
+  if (!methods || !methods.IsSequence() || methods.size() == 0)
+    root.reject("methods", "expected a non-empty list of {name, rope} entries");
+  std::set<std::string> names;
+  for (size_t i = 0; i < methods.size(); ++i) {
+    AblationMethod m;
+    if (!methods[i].IsMap() || !methods[i]["name"]) root.reject("methods", fmt::format("entry {} has no name", i));
+    m.name = methods[i]["name"].as<std::string>();
+    if (!names.insert(m.name).second) root.reject("methods", "duplicate method name '" + m.name + "'");
+    for (const auto& kv : methods[i]) {
+      const auto key = kv.first.as<std::string>();
+      if (key != "name" && key != "rope")
+        root.reject("methods", fmt::format("method '{}': unknown key '{}' (name, rope)", m.name, key));
+    }
+    if (methods[i]["rope"]) {
+      if (!methods[i]["rope"].IsMap()) root.reject("methods", fmt::format("method '{}': rope must be a mapping", m.name));
+      for (const auto& kv : methods[i]["rope"])
+        m.rope_overrides.push_back("rope." + kv.first.as<std::string>() + "=" + scalar_text(kv.second));
+    }
+    if (m.name == "none" && !m.rope_overrides.empty())
+      root.reject("methods", "method 'none' is the base model as is: it takes no rope overrides");
+    methods_.push_back(std::move(m));
+  }
+
+  const auto e = root.child("eval");
+  eval_.documents = resolve(e.require<std::string>("documents"), config_path);
+  eval_.tokenizer = resolve(e.require<std::string>("tokenizer"), config_path);
+  eval_.max_tokens = e.get_int("max_tokens", 4096, 2, int64_t{1} << 40);
+  eval_.ppl_lengths = e.get<std::vector<int64_t>>("ppl_lengths", {});
+  eval_.stride = e.get_int("stride", 0, 0, int64_t{1} << 40);
+  eval_.entropy_lengths = e.get<std::vector<int64_t>>("entropy_lengths", {});
+  eval_.max_length = e.get_int("max_length", 0, 0, int64_t{1} << 40);
+  const auto p = e.child("passkey");
+  eval_.passkey.lengths = p.get<std::vector<int64_t>>("lengths", {});
+  eval_.passkey.depths = p.get<std::vector<double>>("depths", {0.0, 0.5, 1.0});
+  eval_.passkey.trials = p.get_int("trials", 3, 1, 100000);
+  eval_.passkey.seed = static_cast<uint64_t>(p.get_int("seed", 0, 0, int64_t{1} << 62));
+  eval_.passkey.max_new_tokens = p.get_int("max_new_tokens", 8, 6, 4096);
+  for (const auto& length : eval_.ppl_lengths)
+    if (length > eval_.max_tokens) e.reject("ppl_lengths", fmt::format("{} exceeds eval.max_tokens {}", length, eval_.max_tokens));
+  p.check_no_unknown_keys();
+  e.check_no_unknown_keys();
+  // `methods` is a list, which ConfigNode's getters do not read, so the top level is checked here.
+  for (const auto& kv : root.yaml()) {
+    const auto key = kv.first.as<std::string>();
+    if (key != "base" && key != "base_overrides" && key != "output_dir" && key != "methods" && key != "eval" &&
+        key != "plots")
+      root.reject(key, "unknown key (base, base_overrides, output_dir, methods, eval, plots)");
+  }
+  if (!fs::is_regular_file(eval_.documents)) e.reject("documents", "no such file");
+  if (!fs::is_regular_file(eval_.tokenizer)) e.reject("tokenizer", "no such file");
+
+  // Every method's training config must parse before the first hour of training is spent.
+  for (const auto& m : methods_) parse_job_config(method_config(m));
+}
+
+Config AblateRecipe::method_config(const AblationMethod& method) const {
+  auto overrides = base_overrides_;
+  overrides.push_back("output_dir=" + (output_dir_ / method.name).string());
+  overrides.insert(overrides.end(), method.rope_overrides.begin(), method.rope_overrides.end());
+  return Config::load(base_path_, overrides);
+}
+
+void AblateRecipe::run() {
+  fs::create_directories(output_dir_);
+  nlohmann::json results{{"config", config_path_}, {"base", base_path_}, {"methods", nlohmann::json::array()}};
+  for (size_t i = 0; i < methods_.size(); ++i) {
+    const auto& method = methods_[i];
+    log::info("ablation [{}/{}] method {}: {}", i + 1, methods_.size(), method.name,
+              method.name == "none" ? "base model, no training" : "training");
+    const auto config = method_config(method);
+    double train_seconds = 0.0;
+    fs::path model_dir;
+    if (method.name != "none") {
+      const auto start = std::chrono::steady_clock::now();
+      TrainRecipe recipe(config);
+      recipe.setup();
+      recipe.train();
+      recipe.save();
+      recipe.cleanup();
+      train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      model_dir = recipe.output_dir() / "export";
+    }
+    log::info("ablation [{}/{}] method {}: evaluating", i + 1, methods_.size(), method.name);
+    results["methods"].push_back(evaluate(method, model_dir, train_seconds));
+  }
+  write_results(results);
+}
+
+nlohmann::json AblateRecipe::evaluate(const AblationMethod& method, const fs::path& model_dir, double train_seconds) {
+  LlamaForCausalLM model{nullptr};
+  if (!model_dir.empty()) {
+    model = load_hf_model(model_dir);
+  } else {
+    // "none": the base exactly as training would have started from it.
+    const auto job = parse_job_config(method_config(method));
+    model = job.model.path.empty() ? make_random_llama(job.model.preset_config, static_cast<uint64_t>(job.runtime.seed))
+                                   : load_hf_model(job.model.path);
+  }
+  const auto& rope = model->config().rope;
+  const auto tokenizer = data::Tokenizer::load(eval_.tokenizer);
+  nlohmann::json out{{"name", method.name}, {"rope_overrides", method.rope_overrides}, {"rope_type", rope.type},
+                     {"extended_context", rope.extended_context()}, {"train_seconds", train_seconds}};
+
+  const auto all_lengths = [&] {
+    std::vector<int64_t> v = eval_.ppl_lengths;
+    v.insert(v.end(), eval_.passkey.lengths.begin(), eval_.passkey.lengths.end());
+    v.insert(v.end(), eval_.entropy_lengths.begin(), eval_.entropy_lengths.end());
+    return v;
+  }();
+  for (int64_t length : all_lengths)
+    eval::check_eval_length(length, rope, eval_.max_length, fmt::format("{}: method {}: eval length", config_path_, method.name));
+
+  std::vector<int64_t> stream;
+  if (!eval_.ppl_lengths.empty() || !eval_.entropy_lengths.empty())
+    stream = eval::load_document_tokens(eval_.documents, tokenizer, eval_.max_tokens);
+  out["ppl"] = nlohmann::json::array();
+  for (int64_t length : eval_.ppl_lengths) {
+    if (static_cast<int64_t>(stream.size()) < length)
+      fail("{}: {} tokens, fewer than the ppl length {}", eval_.documents, stream.size(), length);
+    const int64_t stride = eval_.stride > 0 ? std::min(eval_.stride, length) : length;
+    Progress progress(fmt::format("{} ppl@{}", method.name, length),
+                      eval::sliding_window_count(static_cast<int64_t>(stream.size()), length, stride));
+    auto r = eval::sliding_perplexity(*model, torch::tensor(stream, torch::kInt64), length, stride, 1024,
+                                      [&](int64_t done, int64_t) { progress.update(done); });
+    progress.finish();
+    auto j = eval::to_json(r);
+    j["length"] = length;
+    out["ppl"].push_back(j);
+  }
+  if (!eval_.passkey.lengths.empty()) {
+    const int64_t total = static_cast<int64_t>(eval_.passkey.lengths.size() * eval_.passkey.depths.size()) *
+                          eval_.passkey.trials;
+    Progress progress(fmt::format("{} passkey", method.name), total);
+    const auto report = eval::run_passkey(*model, tokenizer, eval_.passkey,
+                                          [&](int64_t done, int64_t) { progress.update(done); });
+    progress.finish();
+    out["passkey"] = nlohmann::json::array();
+    for (const auto& c : report.cells) out["passkey"].push_back(eval::to_json(c));
+  }
+  out["entropy"] = nlohmann::json::array();
+  for (int64_t length : eval_.entropy_lengths) {
+    if (static_cast<int64_t>(stream.size()) < length)
+      fail("{}: {} tokens, fewer than the entropy length {}", eval_.documents, stream.size(), length);
+    out["entropy"].push_back(
+        eval::to_json(eval::probe_attention_entropy(*model, torch::tensor(stream, torch::kInt64).slice(0, 0, length))));
+  }
+  return out;
+}
+
+void AblateRecipe::write_results(const nlohmann::json& results) const {
+  write_file_atomic(output_dir_ / "results.json", results.dump(2) + "\n");
+
+  // One table: a row per method, perplexity and mean passkey accuracy (over depths) per length.
+  std::vector<std::string> header = {"method", "rope", "train s"};
+  for (int64_t l : eval_.ppl_lengths) header.push_back(fmt::format("ppl@{}", l));
+  for (int64_t l : eval_.passkey.lengths) header.push_back(fmt::format("passkey@{}", l));
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& m : results["methods"]) {
+    std::vector<std::string> row = {m["name"].get<std::string>(), m["rope_type"].get<std::string>(),
+                                    fmt::format("{:.1f}", m["train_seconds"].get<double>())};
+    for (const auto& p : m["ppl"]) row.push_back(fmt::format("{:.3f}", p["ppl"].get<double>()));
+    for (int64_t l : eval_.passkey.lengths) {
+      double sum = 0.0;
+      int64_t n = 0;
+      for (const auto& c : m["passkey"])
+        if (c["length"].get<int64_t>() == l) sum += c["accuracy"].get<double>(), ++n;
+      row.push_back(fmt::format("{:.2f}", n > 0 ? sum / static_cast<double>(n) : 0.0));
+    }
+    rows.push_back(std::move(row));
+  }
+  const std::string md = fmt::format(
+      "# Ablation: {}\n\nBase training config: `{}`. Perplexity: sliding windows over `{}` (first {} tokens, "
+      "stride {}). Passkey: accuracy averaged over depths {}, {} trials each.\n\n{}",
+      config_path_, base_path_, eval_.documents, eval_.max_tokens, eval_.stride > 0 ? std::to_string(eval_.stride) : "= window",
+      nlohmann::json(eval_.passkey.depths).dump(), eval_.passkey.trials, eval::markdown_table(header, rows));
+  write_file_atomic(output_dir_ / "results.md", md);
+  std::cout << md << std::flush;
+  log::info("results: {} and {}", (output_dir_ / "results.json").string(), (output_dir_ / "results.md").string());
+
+  if (!plots_) return;
+  const std::string command = fmt::format("'{}' '{}/scripts/plot_ablation.py' '{}' '{}'", CTXEXT_PYTHON,
+                                          CTXEXT_SOURCE_DIR, (output_dir_ / "results.json").string(), output_dir_.string());
+  if (std::system(command.c_str()) != 0)
+    fail("{}: scripts/plot_ablation.py failed (command: {}); results.json and results.md are written",
+         output_dir_.string(), command);
+}
+
+}  // namespace ctxext

@@ -138,6 +138,7 @@ void add_eval(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", f->threads, "intra-op CPU threads; 0 = all cores")->capture_default_str();
   auto rope = add_rope_flags(*cmd);
+  add_eval_tasks(*eval);
   cmd->callback([f, rope] {
     if (f->tokens_file.empty() && f->text_file.empty()) fail("eval ppl: give --tokens FILE or --text FILE");
     run_ppl(*f, *rope);

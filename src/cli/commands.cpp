@@ -8,6 +8,7 @@ void register_commands(CLI::App& app) {
   add_inspect(app);
   add_eval(app);
   add_export(app);
+  add_ablate(app);
 }
 
 std::vector<std::string> RopeFlags::overrides() const {

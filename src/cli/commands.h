@@ -15,6 +15,9 @@ void add_train(CLI::App& app);
 void add_inspect(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_export(CLI::App& app);
+void add_ablate(CLI::App& app);
+// eval passkey, ppl-sweep, entropy: subcommands of the `eval` command.
+void add_eval_tasks(CLI::App& eval);
 
 // --rope-type, --factor and repeated --rope KEY=VALUE: another RoPE method over the checkpoint's.
 struct RopeFlags {

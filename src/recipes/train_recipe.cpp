@@ -14,7 +14,7 @@
 #include "model/hf_checkpoint.h"
 #include "model/hf_config.h"
 #include "model/llama_init.h"
-#include "train/causal_lm_loss.h"
+#include "train/gradient_accumulation.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer_state.h"
 
@@ -121,31 +121,16 @@ bool TrainRecipe::train_step(StepMetrics& metrics) {
   const double lr = learning_rate_at(t, step);
   for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
 
-  // The global batch, and its supervised-token count: every micro-batch loss is divided by it so
-  // accumulation x micro-batch equals one big batch.
   const std::vector<int64_t> indices = order_->take(state_.data_position, t.global_batch_size);
-  int64_t supervised = 0;
-  for (int64_t i : indices) {
-    const auto& labels = dataset_.samples[i].labels;
-    for (size_t k = 1; k < labels.size(); ++k) supervised += labels[k] != data::kIgnoreIndex;
-  }
-
-  optimizer_->zero_grad(true);
+  std::vector<data::Batch> micro_batches;
+  for (int64_t micro = 0; micro < t.accumulation_steps(); ++micro)
+    micro_batches.push_back(data::make_batch(dataset_.samples,
+                                             std::vector<int64_t>(indices.begin() + micro * t.micro_batch_size,
+                                                                  indices.begin() + (micro + 1) * t.micro_batch_size)));
   for (auto& [name, p] : params_) p.mutable_grad() = torch::Tensor();
-  double loss_total = 0.0;
-  for (int64_t micro = 0; micro < t.accumulation_steps(); ++micro) {
-    const std::vector<int64_t> part(indices.begin() + micro * t.micro_batch_size,
-                                    indices.begin() + (micro + 1) * t.micro_batch_size);
-    const data::Batch batch = data::make_batch(dataset_.samples, part);
-    const auto input_ids = batch.input_ids.to(device());
-    const auto labels = batch.labels.to(device());
-    const auto hidden = model_->model->forward(input_ids);  // [b, s, h]
-    const auto loss_sum = causal_lm_loss_sum([this](const torch::Tensor& h) { return model_->logits(h); }, hidden,
-                                             labels, kLossChunk);
-    const auto loss = loss_sum / static_cast<double>(std::max<int64_t>(1, supervised));
-    loss.backward();
-    loss_total += loss.item<double>();
-  }
+  const AccumulatedStep accumulated = accumulate_gradients(*model_, micro_batches, device(), kLossChunk);
+  const double loss_total = accumulated.loss;
+  const int64_t supervised = accumulated.targets;
 
   masters_->grads_to_masters();
   const double max_norm = t.max_grad_norm > 0 ? t.max_grad_norm : std::numeric_limits<double>::infinity();

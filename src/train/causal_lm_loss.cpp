@@ -19,7 +19,8 @@ torch::Tensor causal_lm_loss_sum(const LogitsFn& logits, const torch::Tensor& hi
     const int64_t end = std::min(s, begin + step);
     const auto chunk_targets = targets.slice(1, begin, end).reshape({-1});
     if ((chunk_targets != -100).sum().item<int64_t>() == 0) continue;
-    const auto chunk_loss = [&](const torch::Tensor& h) {
+    // By value: a checkpointed chunk runs this again during backward, after this loop is gone.
+    const auto chunk_loss = [logits, chunk_targets](const torch::Tensor& h) {
       const auto l = logits(h);  // [b, c, vocab] float32
       return F::cross_entropy(l.reshape({-1, l.size(-1)}), chunk_targets,
                               F::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum));

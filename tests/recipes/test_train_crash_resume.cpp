@@ -5,7 +5,7 @@
 
 #include <csignal>
 
-#include "test_support.h"
+#include "support/test_support.h"
 #include "train_fixture.h"
 
 using namespace ctxext::testing;
@@ -14,7 +14,8 @@ using Catch::Matchers::Contains;
 namespace {
 
 CommandResult train(const fs::path& config, const fs::path& output_dir, const std::string& fault = "") {
-  std::string line = fault.empty() ? "" : "CTXEXT_FAULT=" + fault + " ";
+  // exec: the shell becomes ctxext, so a SIGKILL shows as the process's signal, not exit code 137.
+  std::string line = fault.empty() ? "exec " : "CTXEXT_FAULT=" + fault + " exec ";
   line += shell_quote(std::getenv("CTXEXT_BIN")) + " train " + shell_quote(config.string()) + " " +
           shell_quote("output_dir=" + output_dir.string());
   return run_command(line);
@@ -89,7 +90,7 @@ TEST_CASE("train: bad settings fail with a one-line message and write nothing", 
   const std::vector<Case> cases = {
       {"train.lr=-1e-5", "train.lr = -1e-5"},
       {"train.micro_batch_size=0", "train.micro_batch_size = 0"},
-      {"train.global_batch_size=6", "multiple of micro_batch_size (2)"},
+      {"train.global_batch_size=5", "multiple of micro_batch_size (2)"},
       {"data.tokenizer=/nonexistent/tokenizer.model", "/nonexistent/tokenizer.model"},
       {"data.path=/nonexistent/chat.jsonl", "/nonexistent/chat.jsonl"},
       {"train.stepz=3", "unknown key 'train.stepz'"},

@@ -1,0 +1,25 @@
+#include "train/gradient_accumulation.h"
+
+#include <algorithm>
+
+#include "train/causal_lm_loss.h"
+
+namespace ctxext {
+
+AccumulatedStep accumulate_gradients(LlamaForCausalLMImpl& model, const std::vector<data::Batch>& micro_batches,
+                                     const torch::Device& device, int64_t loss_chunk) {
+  AccumulatedStep step;
+  for (const auto& batch : micro_batches) step.targets += count_supervised_targets(batch.labels);
+  const double denominator = static_cast<double>(std::max<int64_t>(1, step.targets));
+  const LogitsFn logits = [&model](const torch::Tensor& h) { return model.logits(h); };
+  for (const auto& batch : micro_batches) {
+    const auto labels = batch.labels.to(device);
+    const auto hidden = model.model->forward(batch.input_ids.to(device));  // [b, s, h]
+    const auto loss = causal_lm_loss_sum(logits, hidden, labels, loss_chunk) / denominator;
+    loss.backward();
+    step.loss += loss.item<double>();
+  }
+  return step;
+}
+
+}  // namespace ctxext

@@ -5,9 +5,13 @@
 
 namespace ctxext {
 
-void fault_point(const std::string& point) {
+bool fault_requested(const std::string& point) {
   static const char* fault = std::getenv("CTXEXT_FAULT");
-  if (fault != nullptr && point == fault) std::raise(SIGKILL);
+  return fault != nullptr && point == fault;
+}
+
+void fault_point(const std::string& point) {
+  if (fault_requested(point)) std::raise(SIGKILL);
 }
 
 }  // namespace ctxext

@@ -129,7 +129,8 @@ bool TrainRecipe::train_step(StepMetrics& metrics) {
                                                                   indices.begin() + (micro + 1) * t.micro_batch_size)));
   for (auto& [name, p] : params_) p.mutable_grad() = torch::Tensor();
   const AccumulatedStep accumulated = accumulate_gradients(*model_, micro_batches, device(), kLossChunk);
-  const double loss_total = accumulated.loss;
+  double loss_total = accumulated.loss;
+  if (fault_requested(fmt::format("nan-loss-{}", step + 1))) loss_total = std::nan("");
   const int64_t supervised = accumulated.targets;
 
   masters_->grads_to_masters();

@@ -106,3 +106,27 @@ TEST_CASE("train: bad settings fail with a one-line message and write nothing", 
     CHECK_FALSE(fs::exists(dir / "out" / "checkpoints"));
   }
 }
+
+TEST_CASE("train: a non-finite loss aborts with the step named, or is skipped and counted", "[train][errors]") {
+  TempDir dir;
+  write_text(dir / "c.yaml", tiny_train_yaml("unused"));
+
+  const auto aborted = train(dir / "c.yaml", dir / "abort", "nan-loss-3");
+  INFO(aborted.output);
+  CHECK(aborted.exit_code == 2);
+  CHECK_THAT(aborted.output, Contains("step 3: non-finite loss") && Contains("nan_policy: abort") &&
+                                 Contains("checkpoints/step-2"));
+  CHECK(fs::exists(dir / "abort" / "checkpoints" / "step-2" / "COMMITTED"));
+  CHECK_FALSE(fs::exists(dir / "abort" / "export"));
+
+  const std::string line = "CTXEXT_FAULT=nan-loss-3 exec " + shell_quote(std::getenv("CTXEXT_BIN")) + " train " +
+                           shell_quote((dir / "c.yaml").string()) + " " +
+                           shell_quote("output_dir=" + (dir / "skip").string()) + " train.nan_policy=skip";
+  const auto skipped = run_command(line);
+  INFO(skipped.output);
+  CHECK(skipped.exit_code == 0);
+  CHECK_THAT(skipped.output, Contains("step 3: non-finite loss or gradient, step skipped"));
+  const std::string metrics = read_text(dir / "skip" / "metrics.jsonl");
+  CHECK_THAT(metrics, Contains("\"skipped\":true"));
+  CHECK(fs::exists(dir / "skip" / "export" / "model.safetensors"));
+}

@@ -194,8 +194,9 @@ void TrainRecipe::save_checkpoint_now() {
 }
 
 void TrainRecipe::save() {
-  if (!find_latest_checkpoint(output_dir_) || find_latest_checkpoint(output_dir_)->filename() != fmt::format("step-{}", state_.step))
-    save_checkpoint_now();
+  // A resumed run that was already complete has its final checkpoint: write it only once.
+  const auto latest = find_latest_checkpoint(output_dir_);
+  if (!latest || latest->filename() != fmt::format("step-{}", state_.step)) save_checkpoint_now();
   if (!job_.export_options.enabled) return;
   ExportOptions options;
   options.tokenizer_source = job_.model.path;

@@ -17,8 +17,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::cerr << "error: " << e.what() << " (see --help)" << std::endl;
+    return 2;
   } catch (const ctxext::Error& e) {
     std::cerr << "error: " << e.what() << std::endl;
     return 2;

@@ -8,6 +8,7 @@
 
 #include "model/hf_checkpoint.h"
 #include "model/llama_init.h"
+#include "support/test_support.h"
 
 namespace ctxext::testing {
 
@@ -53,10 +54,20 @@ std::vector<std::string> error_lines(const std::string& output) {
   std::istringstream in(output);
   for (std::string line; std::getline(in, line);) {
     const bool log_line = line.size() > 10 && line[0] == '[' && line[3] == ':' && line[9] == ']';
-    if (line.empty() || log_line || line == "Run with --help for more information.") continue;
+    if (line.empty() || log_line) continue;
     lines.push_back(line);
   }
   return lines;
+}
+
+void check_rejected(const std::vector<std::string>& args, const std::vector<std::string>& mentions) {
+  const auto r = run_ctxext(args);
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK(r.signal == 0);
+  const auto errors = error_lines(r.output);
+  REQUIRE(errors.size() == 1);
+  for (const auto& m : mentions) CHECK_THAT(errors[0], Catch::Matchers::Contains(m));
 }
 
 }  // namespace ctxext::testing

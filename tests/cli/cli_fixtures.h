@@ -23,9 +23,12 @@ std::string tokens_json(const std::vector<int64_t>& ids);
 // max |a - b| in float64; NaN fails the test.
 double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b);
 
-// The output's message lines: all but log lines ("[12:00:00] info ...") and CLI11's "Run with --help"
-// hint. The CLI contract for a bad input is exactly one, naming what is wrong ("error: ..." from
-// ctxext, "--flag: reason" from CLI11's parser).
+// The output's message lines: all but log lines ("[12:00:00] info ..."). The CLI contract for a bad
+// input is exactly one, naming what is wrong ("error: ..." from ctxext and from its flag parser).
 std::vector<std::string> error_lines(const std::string& output);
+
+// Runs ctxext with `args` and checks the contract for a bad input: exit code 2, no signal, exactly
+// one message line, containing each of `mentions`.
+void check_rejected(const std::vector<std::string>& args, const std::vector<std::string>& mentions);
 
 }  // namespace ctxext::testing

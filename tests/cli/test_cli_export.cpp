@@ -135,13 +135,7 @@ TEST_CASE("cli export rejects bad inputs: exit 2, one line naming the input, no 
   for (const auto& b : bad) {
     std::vector<std::string> args = {"export"};
     args.insert(args.end(), b.args.begin(), b.args.end());
-    const auto r = run_ctxext(args);
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(r.signal == 0);
-    const auto errors = error_lines(r.output);
-    REQUIRE(errors.size() == 1);
-    for (const auto& m : b.mentions) CHECK_THAT(errors[0], Contains(m));
+    check_rejected(args, b.mentions);
     CHECK_FALSE(fs::exists(out));
   }
   // Nothing but the source folder: no temporary siblings left behind.

@@ -55,13 +55,7 @@ TEST_CASE("cli inspect rejects bad folders: exit 2, one line naming the file or 
       {dir / "absent", {"absent"}},
   };
   for (const auto& [folder, mentions] : bad) {
-    const auto r = run_ctxext({"inspect", "--model", folder.string()});
-    INFO(r.output);
-    CHECK(r.exit_code == 2);
-    CHECK(r.signal == 0);
-    const auto errors = error_lines(r.output);
-    REQUIRE(errors.size() == 1);
-    for (const auto& m : mentions) CHECK_THAT(errors[0], Contains(m));
+    check_rejected({"inspect", "--model", folder.string()}, mentions);
   }
 }
 

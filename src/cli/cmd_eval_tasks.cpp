@@ -1,7 +1,8 @@
-// ctxext eval passkey | ppl-sweep | entropy: the long-context evaluations of eval/ on an HF model
+// ctxext eval passkey | ppl-sweep | entropy | longbench: the long-context evaluations of eval/ on an HF model
 // folder, optionally with another RoPE method applied on the fly. Each prints a table, or with
 // --json one JSON line per result; bad inputs exit 2 with one line naming the flag or file.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -17,8 +18,10 @@
 #include "eval/eval_documents.h"
 #include "eval/eval_limits.h"
 #include "eval/eval_report.h"
+#include "eval/longbench.h"
 #include "eval/passkey.h"
 #include "eval/sliding_perplexity.h"
+#include "io/atomic_folder.h"
 #include "model/hf_checkpoint.h"
 #include "model/hf_config.h"
 #include "model/rope_overrides.h"
@@ -51,13 +54,18 @@ struct LoadedModel {
   data::Tokenizer tokenizer;
 };
 
+// The model's RoPE method with the command's overrides applied.
+RopeOptions model_rope(const ModelFlags& f, const RopeFlags& rope_flags) {
+  const auto config_file = std::filesystem::path(f.model) / "config.json";
+  if (!std::filesystem::is_regular_file(config_file)) fail("--model {}: no config.json in that folder", f.model);
+  return apply_rope_overrides(read_hf_config(config_file).rope, rope_flags.overrides());
+}
+
 // Checks every length against the method's limit before the (slow) model load.
 LoadedModel load(const ModelFlags& f, const RopeFlags& rope_flags, const std::vector<int64_t>& lengths,
                  const std::string& lengths_flag) {
   configure_threads(f.threads);
-  const auto config_file = std::filesystem::path(f.model) / "config.json";
-  if (!std::filesystem::is_regular_file(config_file)) fail("--model {}: no config.json in that folder", f.model);
-  const auto rope = apply_rope_overrides(read_hf_config(config_file).rope, rope_flags.overrides());
+  const auto rope = model_rope(f, rope_flags);
   if (lengths.empty()) fail("{}: give at least one length", lengths_flag);
   for (int64_t length : lengths) eval::check_eval_length(length, rope, f.max_length, lengths_flag);
   if (f.device == "cuda" && !torch::cuda::is_available()) fail("--device cuda: no CUDA device is available");
@@ -199,12 +207,113 @@ void add_entropy(CLI::App& eval) {
   });
 }
 
+struct LongBenchFlags {
+  std::vector<std::string> tasks;
+  std::string data;
+  std::string predictions;
+  int64_t truncate_to = 0;
+  int64_t limit = 0;
+  bool chat = false;
+};
+
+// --data is one JSONL file (one task) or a folder of LongBench's <task>.jsonl files.
+std::string longbench_file(const LongBenchFlags& b, const std::string& task) {
+  if (std::filesystem::is_directory(b.data)) {
+    const auto file = std::filesystem::path(b.data) / (task + ".jsonl");
+    if (!std::filesystem::is_regular_file(file)) fail("--data {}: no {}.jsonl in that folder", b.data, task);
+    return file.string();
+  }
+  if (b.tasks.size() > 1) fail("--data {}: with several --tasks, give a folder holding <task>.jsonl", b.data);
+  if (!std::filesystem::is_regular_file(b.data)) fail("--data {}: no such file or folder", b.data);
+  return b.data;
+}
+
+void add_longbench(CLI::App& eval) {
+  auto* cmd = eval.add_subcommand(
+      "longbench",
+      "LongBench tasks from LongBench-format JSONL (input, context, answers, all_classes): the standard prompt, "
+      "truncation from the middle, greedy decoding, LongBench's metric (F1 / retrieval / count / classification); "
+      "the score is 100 x the mean over samples. Tasks: " + fmt::format("{}", fmt::join(eval::longbench_task_names(), ", ")));
+  auto f = std::make_shared<ModelFlags>();
+  auto b = std::make_shared<LongBenchFlags>();
+  add_model_flags(*cmd, *f);
+  cmd->add_option("--tasks", b->tasks, "LongBench task names, e.g. hotpotqa,passage_retrieval_en")
+      ->required()->delimiter(',');
+  cmd->add_option("--data", b->data, "a task's JSONL file, or a folder of <task>.jsonl (LongBench's data/)")->required();
+  cmd->add_option("--truncate-to", b->truncate_to,
+                  "prompt tokens kept (first and last half) before the chat wrap; default: the RoPE method's "
+                  "extended context - 64 - the task's answer tokens (LongBench used 3500 for LLaMA-2-7B-Chat-4k)");
+  cmd->add_option("--limit", b->limit, "score the first N samples of each task (0 = all)")->capture_default_str();
+  cmd->add_flag("--chat", b->chat, "wrap prompts in LLaMA-2's [INST]...[/INST] (not trec/triviaqa, as LongBench)");
+  cmd->add_option("--predictions", b->predictions,
+                  "write every prediction as JSONL (LongBench's pred/ fields + task, source, score)");
+  auto rope = add_rope_flags(*cmd);
+  cmd->callback([f, b, rope] {
+    if (b->limit < 0) fail("--limit {}: must be >= 0", b->limit);
+    if (b->truncate_to < 0) fail("--truncate-to {}: must be > 0", b->truncate_to);
+    std::vector<const eval::LongBenchTask*> tasks;
+    std::vector<std::string> files;
+    for (const auto& name : b->tasks) {
+      try {
+        tasks.push_back(&eval::longbench_task(name));
+      } catch (const Error& e) {
+        fail("--tasks: {}", e.what());
+      }
+      files.push_back(longbench_file(*b, name));
+    }
+    const auto method = model_rope(*f, *rope);
+    const int64_t limit = eval::max_eval_length(method, f->max_length);
+    std::vector<int64_t> totals;
+    for (const auto* task : tasks) {
+      const int64_t truncate = b->truncate_to > 0 ? b->truncate_to : method.extended_context() - 64 - task->max_new_tokens;
+      if (truncate < 2) fail("--truncate-to: the default {} is too small for this model; give one", truncate);
+      totals.push_back(truncate + task->max_new_tokens);
+    }
+    auto loaded = load(*f, *rope, totals, "--truncate-to (plus the task's answer tokens)");
+    std::vector<nlohmann::json> results, predictions;
+    std::vector<std::vector<std::string>> rows;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      const auto& task = *tasks[i];
+      const auto samples = eval::read_longbench_samples(files[i], task, b->limit);
+      const eval::LongBenchPromptOptions options{totals[i] - task.max_new_tokens, b->chat};
+      Progress progress(task.name, static_cast<int64_t>(samples.size()));
+      const auto r = eval::run_longbench(*loaded.model, loaded.tokenizer, task, samples, options,
+                                         limit - task.max_new_tokens,
+                                         [&](int64_t done, int64_t) { progress.update(done); });
+      progress.finish();
+      int64_t prompt_tokens = 0;
+      for (size_t k = 0; k < r.predictions.size(); ++k) {
+        const auto& p = r.predictions[k];
+        prompt_tokens += p.prompt_tokens;
+        predictions.push_back({{"pred", p.prediction}, {"answers", samples[k].answers},
+                               {"all_classes", samples[k].all_classes.empty() ? nlohmann::json(nullptr)
+                                                                              : nlohmann::json(samples[k].all_classes)},
+                               {"length", samples[k].length}, {"task", task.name}, {"source", p.source},
+                               {"score", p.score}});
+      }
+      const double mean_tokens = static_cast<double>(prompt_tokens) / static_cast<double>(r.predictions.size());
+      results.push_back({{"task", task.name}, {"metric", eval::to_string(task.metric)},
+                         {"samples", r.predictions.size()}, {"score", r.score}, {"truncated", r.truncated},
+                         {"truncate_to", options.truncate_to}, {"mean_prompt_tokens", mean_tokens}});
+      rows.push_back({task.name, eval::to_string(task.metric), std::to_string(r.predictions.size()),
+                      fmt::format("{:.2f}", r.score), std::to_string(r.truncated), fmt::format("{:.0f}", mean_tokens)});
+    }
+    if (!b->predictions.empty()) {
+      std::string lines;
+      for (const auto& p : predictions) lines += p.dump() + "\n";
+      write_file_atomic(b->predictions, lines);
+    }
+    print(*f, results, {"task", "metric", "samples", "score", "truncated", "prompt tokens (mean)"}, rows);
+  });
+}
+
 }  // namespace
 
 void add_eval_tasks(CLI::App& eval) {
   add_passkey(eval);
   add_ppl_sweep(eval);
   add_entropy(eval);
+  add_longbench(eval);
 }
 
 }  // namespace ctxext::cli

@@ -39,4 +39,9 @@ std::vector<int64_t> eval_tokens(int64_t n, uint64_t seed) {
   return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
 }
 
+const data::Tokenizer& embedded_tokenizer() {
+  static const auto t = data::Tokenizer::load("data/tokenizer.model");
+  return t;
+}
+
 }  // namespace ctxext::testing

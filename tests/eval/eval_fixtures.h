@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "data/tokenizer.h"
 #include "model/llama_config.h"
 #include "model/llama_model.h"
 
@@ -21,6 +22,9 @@ LlamaForCausalLM eval_model(const std::string& method, uint64_t seed = 11);
 
 // Exports eval_model(method, seed) to `folder`.
 void write_eval_model(const std::filesystem::path& folder, const std::string& method, uint64_t seed = 11);
+
+// data/tokenizer.model, loaded once.
+const data::Tokenizer& embedded_tokenizer();
 
 // `n` seeded token ids in [3, 4000).
 std::vector<int64_t> eval_tokens(int64_t n, uint64_t seed = 5);

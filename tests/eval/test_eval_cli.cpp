@@ -102,3 +102,46 @@ TEST_CASE("cli ablate: the 2-method micro config end to end (results.json, resul
                                "eval: {documents: data/pretrain/valid.jsonl, tokenizer: data/tokenizer.model}\n");
   expect_error({"ablate", (dir / "bad.yaml").string()}, "unknown key 'rop'");
 }
+
+TEST_CASE("cli eval longbench: a fixture folder end to end, predictions file, bad inputs exit 2", "[eval][cli][longbench]") {
+  TempDir dir;
+  const auto model = (dir / "m").string();
+  write_eval_model(model, "pi");  // pi x2 over L0 = 64: extended context 128
+  const std::string tok = "data/tokenizer.model", fixtures = "tests/eval/fixtures/longbench";
+  const auto predictions = dir / "pred.jsonl";
+  auto r = run_ctxext({"eval", "longbench", "--model", model, "--tokenizer", tok, "--tasks",
+                       "hotpotqa,trec,passage_count,passage_retrieval_en", "--data", fixtures, "--truncate-to", "60",
+                       "--chat", "--json", "--predictions", predictions.string()});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const auto results = json_lines(r.output);
+  REQUIRE(results.size() == 4);
+  CHECK(results[0].at("task") == "hotpotqa");
+  CHECK(results[0].at("samples") == 2);
+  CHECK(results[1].at("metric") == "classification");
+  for (const auto& result : results) {
+    CHECK(result.at("score").get<double>() >= 0.0);
+    CHECK(result.at("score").get<double>() <= 100.0);
+    CHECK(result.at("truncate_to") == 60);
+  }
+  const auto lines = json_lines(read_text(predictions));
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0].at("answers") == nlohmann::json::array({"Boaz"}));
+  CHECK(lines[2].at("all_classes").size() == 4);
+  CHECK(lines[4].at("task") == "passage_retrieval_en");
+  CHECK(lines[4].at("pred").is_string());
+
+  r = run_ctxext({"eval", "longbench", "--model", model, "--tokenizer", tok, "--tasks", "trec", "--data",
+                  fixtures + "/trec.jsonl", "--truncate-to", "60"});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("| task ") && Contains("| score ") && Contains("| trec "));
+
+  expect_error({"eval", "longbench", "--model", model, "--tokenizer", tok, "--tasks", "gov_report", "--data", fixtures},
+               "unknown LongBench task 'gov_report'");
+  expect_error({"eval", "longbench", "--model", model, "--tokenizer", tok, "--tasks", "musique", "--data", fixtures},
+               "no musique.jsonl in that folder");
+  expect_error({"eval", "longbench", "--model", model, "--tokenizer", tok, "--tasks", "hotpotqa,trec", "--data",
+                fixtures + "/trec.jsonl"}, "give a folder");
+  expect_error({"eval", "longbench", "--model", model, "--tokenizer", tok, "--tasks", "hotpotqa", "--data",
+                fixtures, "--truncate-to", "5000"}, "--truncate-to");
+}

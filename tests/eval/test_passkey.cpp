@@ -18,11 +18,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const data::Tokenizer& tokenizer() {
-  static const auto t = data::Tokenizer::load("data/tokenizer.model");
-  return t;
-}
-
 // Logits of a full forward over prompt + generated[:-1] at the positions that chose each new token.
 torch::Tensor full_forward_logits(LlamaForCausalLMImpl& model, const std::vector<int64_t>& prompt,
                                   const std::vector<int64_t>& generated) {
@@ -55,16 +50,16 @@ TEST_CASE("passkey prompt: the text and the filler count equal scripts/passkey_p
     CHECK(passkey_prompt_text(k, n, d) == out["prompts"][i].get<std::string>());
   }
   for (size_t i = 0; i < lengths.size(); ++i) {
-    const auto p = build_passkey_prompt(tokenizer(), 12345, 0.5, lengths[i]);
+    const auto p = build_passkey_prompt(embedded_tokenizer(), 12345, 0.5, lengths[i]);
     CHECK(p.n_fillers == out["max_fillers"][i].get<int64_t>());
     // BOS + prompt + answer fit; one more filler would not.
-    const auto with_answer = tokenizer().encode(p.text + passkey_answer(12345));
+    const auto with_answer = embedded_tokenizer().encode(p.text + passkey_answer(12345));
     CHECK(static_cast<int64_t>(with_answer.size()) + 1 <= lengths[i]);
-    const auto longer = tokenizer().encode(passkey_prompt_text(12345, p.n_fillers + 1, 0.5) + passkey_answer(12345));
+    const auto longer = embedded_tokenizer().encode(passkey_prompt_text(12345, p.n_fillers + 1, 0.5) + passkey_answer(12345));
     CHECK(static_cast<int64_t>(longer.size()) + 1 > lengths[i]);
-    CHECK(p.ids.front() == tokenizer().bos_id());
+    CHECK(p.ids.front() == embedded_tokenizer().bos_id());
   }
-  CHECK_THROWS_WITH(build_passkey_prompt(tokenizer(), 12345, 0.5, 20), Contains("passkey length 20") && Contains("too short"));
+  CHECK_THROWS_WITH(build_passkey_prompt(embedded_tokenizer(), 12345, 0.5, 20), Contains("passkey length 20") && Contains("too short"));
 }
 
 TEST_CASE("passkey prompt: keys and prompts are a function of (seed, length, depth, trial)", "[eval][passkey]") {
@@ -80,8 +75,8 @@ TEST_CASE("passkey prompt: keys and prompts are a function of (seed, length, dep
   CHECK(passkey_key(8, 256, 0.5, 0) != passkey_key(7, 256, 0.5, 0));
   CHECK(passkey_key(7, 512, 0.5, 0) != passkey_key(7, 256, 0.5, 0));
   CHECK(passkey_key(7, 256, 0.25, 0) != passkey_key(7, 256, 0.5, 0));
-  const auto a = build_passkey_prompt(tokenizer(), passkey_key(3, 300, 0.1, 1), 0.1, 300);
-  const auto b = build_passkey_prompt(tokenizer(), passkey_key(3, 300, 0.1, 1), 0.1, 300);
+  const auto a = build_passkey_prompt(embedded_tokenizer(), passkey_key(3, 300, 0.1, 1), 0.1, 300);
+  const auto b = build_passkey_prompt(embedded_tokenizer(), passkey_key(3, 300, 0.1, 1), 0.1, 300);
   CHECK(a.text == b.text);
   CHECK(a.ids == b.ids);
   CHECK_THAT(a.text, Contains(passkey_needle(a.key)));
@@ -152,7 +147,7 @@ TEST_CASE("run_passkey: one trial per (length, depth, trial), accuracy per cell,
   options.trials = 2;
   options.seed = 3;
   int64_t last_done = 0;
-  const auto report = run_passkey(*model, tokenizer(), options, [&](int64_t done, int64_t total) {
+  const auto report = run_passkey(*model, embedded_tokenizer(), options, [&](int64_t done, int64_t total) {
     CHECK(total == 8);
     last_done = done;
   });
@@ -169,8 +164,8 @@ TEST_CASE("run_passkey: one trial per (length, depth, trial), accuracy per cell,
   // A random model does not know the key: the criterion, not luck, decides.
   CHECK(report.cells[0].accuracy() == Approx(static_cast<double>(report.cells[0].correct) / 2));
   options.max_new_tokens = 5;
-  CHECK_THROWS_WITH(run_passkey(*model, tokenizer(), options), Contains("max_new_tokens = 5"));
+  CHECK_THROWS_WITH(run_passkey(*model, embedded_tokenizer(), options), Contains("max_new_tokens = 5"));
   options.max_new_tokens = 8;
   options.depths = {1.5};
-  CHECK_THROWS_WITH(run_passkey(*model, tokenizer(), options), Contains("depth 1.5"));
+  CHECK_THROWS_WITH(run_passkey(*model, embedded_tokenizer(), options), Contains("depth 1.5"));
 }

@@ -1,5 +1,7 @@
 // Every YAML config shipped under configs/ validates. The paper configs leave model.path and
-// data.path to the user (null in the file): they are validated with those two filled in.
+// data.path to the user (null in the file): they are validated with those two filled in. The second
+// pretraining stage starts from the first stage's output (runs/...), which a fresh clone lacks: its
+// model.path is pointed at an empty folder.
 #include <catch2/catch.hpp>
 
 #include "support/test_support.h"
@@ -19,6 +21,8 @@ TEST_CASE("validate: every config under configs/ is valid", "[config][cli]") {
     if (text.find("  path: null") != std::string::npos) {
       args.push_back("model.path=" + (dir / "model").string());
       args.push_back("data.path=" + (dir / "chat.jsonl").string());
+    } else if (text.find("  path: runs/") != std::string::npos) {
+      args.push_back("model.path=" + (dir / "model").string());
     }
     const auto result = run_ctxext(args);
     INFO(entry.path() << ": " << result.output);
@@ -26,7 +30,7 @@ TEST_CASE("validate: every config under configs/ is valid", "[config][cli]") {
     CHECK_THAT(result.output, Contains(": ok"));
     ++checked;
   }
-  CHECK(checked >= 16);
+  CHECK(checked >= 17);
 }
 
 TEST_CASE("validate: a bad key or value fails with exit 2 and names it", "[config][cli]") {

@@ -16,6 +16,9 @@ Document kinds (fractions of the document count are flags; plain takes the remai
                  " The secret word is X." (X: an invented word or a corpus word)
   digits         digit-copy drills: "Repeat each number. 4821 is 4821. ..." (half) or a table
                  "The number of Moab is 99120. ..." followed by 1-3 look-ups (other half)
+  repeat         "Copy the words. w1 ... wk. Again: w1 ... wk. ..." with random corpus words, or the
+                 same with random numbers (default fraction 0; the second pretraining stage uses it,
+                 see data/README.md)
 
 Deterministic: only random.Random(seed); the same inputs and flags give the same bytes.
 Usage: .venv/bin/python scripts/make_pretrain_data.py [--train-docs 10000] [--seed 1234] ...
@@ -208,8 +211,31 @@ class Generator:
             text += query
         return text
 
+    def repeat(self):
+        """A list of random corpus words (half the documents) or random 2-6 digit numbers (the other
+        half), in random order, then the same list again as often as it fits: nothing is predictable
+        from language, so only copying from the context lowers the loss on the repeats, which is the
+        signal an induction (retrieval) head forms from."""
+        if self.rng.random() < 0.5:
+            pool, draw, intro = self.words + self.names, None, "Copy the words."
+        else:
+            pool, draw, intro = None, lambda: self.number(2, 6), "Copy the numbers."
+        budget = self.rng.randint(12, (self.max_tokens - 12) // 2)
+        item = (lambda: self.rng.choice(pool)) if pool else draw
+        items = [item()]
+        while True:
+            longer = items + [item()]
+            if self.ntok(" ".join(longer)) > budget:
+                break
+            items = longer
+        body = " ".join(items)
+        text = f"{intro} {body}."
+        while self.ntok(text + f" Again: {body}.") <= self.max_tokens:
+            text += f" Again: {body}."
+        return text
 
-KINDS = ("plain", "passkey", "passkey_prose", "secret_word", "digits")
+
+KINDS = ("plain", "passkey", "passkey_prose", "secret_word", "digits", "repeat")
 
 
 def make_split(name, gen, n_docs, fractions):
@@ -220,7 +246,7 @@ def make_split(name, gen, n_docs, fractions):
     kinds = [k for k in KINDS for _ in range(counts[k])]
     gen.rng.shuffle(kinds)
     build = {"plain": gen.plain, "passkey": gen.passkey, "passkey_prose": gen.passkey_prose,
-             "secret_word": gen.secret_word, "digits": gen.digits}
+             "secret_word": gen.secret_word, "digits": gen.digits, "repeat": gen.repeat}
     rows = []
     for i, kind in enumerate(kinds):
         text = build[kind]()
@@ -251,10 +277,12 @@ def main():
     ap.add_argument("--frac-passkey-prose", type=float, default=0.10)
     ap.add_argument("--frac-secret-word", type=float, default=0.10)
     ap.add_argument("--frac-digits", type=float, default=0.10)
+    ap.add_argument("--frac-repeat", type=float, default=0.0)
     args = ap.parse_args()
 
     fractions = {"passkey": args.frac_passkey, "passkey_prose": args.frac_passkey_prose,
-                 "secret_word": args.frac_secret_word, "digits": args.frac_digits}
+                 "secret_word": args.frac_secret_word, "digits": args.frac_digits,
+                 "repeat": args.frac_repeat}
     sp = spm.SentencePieceProcessor(model_file=args.tokenizer)
     os.makedirs(args.out_dir, exist_ok=True)
     splits = [("train", load_books(args.train_corpus), args.train_docs, args.seed),

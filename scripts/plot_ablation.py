@@ -3,7 +3,8 @@
 
 Usage: plot_ablation.py RESULTS.json OUT_DIR
 Writes OUT_DIR/ppl_vs_length.png (perplexity vs evaluation length, one line per method),
-OUT_DIR/passkey_<method>.png (accuracy heatmap, length x depth) and OUT_DIR/entropy_per_layer.png
+OUT_DIR/passkey_<method>.png (accuracy heatmap, length x depth), OUT_DIR/passkey_all.png (every
+method's heatmap side by side, one colour scale) and OUT_DIR/entropy_per_layer.png
 (attention entropy of the last query, mean over heads, per layer; one panel per length).
 """
 import json
@@ -14,6 +15,25 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+
+def passkey_grid(cells):
+    """(lengths, depths, accuracy[depth][length]) of one method's passkey cells."""
+    lengths = sorted({c["length"] for c in cells})
+    depths = sorted({c["depth"] for c in cells})
+    grid = [[next(c["accuracy"] for c in cells if c["length"] == l and c["depth"] == d) for l in lengths]
+            for d in depths]
+    return lengths, depths, grid
+
+
+def draw_passkey(ax, lengths, depths, grid, title):
+    im = ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto", origin="lower")
+    ax.set_xticks(range(len(lengths)), [str(l) for l in lengths])
+    ax.set_yticks(range(len(depths)), [f"{d:g}" for d in depths])
+    ax.set_xlabel("length")
+    ax.set_ylabel("depth")
+    ax.set_title(title)
+    return im
 
 
 def main():
@@ -36,24 +56,31 @@ def main():
         fig.savefig(os.path.join(out, "ppl_vs_length.png"), dpi=120)
         plt.close(fig)
 
-    for m in methods:
-        cells = m.get("passkey") or []
-        if not cells:
-            continue
-        lengths = sorted({c["length"] for c in cells})
-        depths = sorted({c["depth"] for c in cells})
-        grid = [[next(c["accuracy"] for c in cells if c["length"] == l and c["depth"] == d) for l in lengths]
-                for d in depths]
+    with_passkey = [m for m in methods if m.get("passkey")]
+    for m in with_passkey:
+        lengths, depths, grid = passkey_grid(m["passkey"])
         fig, ax = plt.subplots(figsize=(1.2 + 0.8 * len(lengths), 1.2 + 0.5 * len(depths)))
-        im = ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto", origin="lower")
-        ax.set_xticks(range(len(lengths)), [str(l) for l in lengths])
-        ax.set_yticks(range(len(depths)), [f"{d:g}" for d in depths])
-        ax.set_xlabel("length")
-        ax.set_ylabel("depth")
-        ax.set_title(f"passkey: {m['name']}")
+        im = draw_passkey(ax, lengths, depths, grid, f"passkey: {m['name']}")
         fig.colorbar(im, ax=ax)
         fig.tight_layout()
         fig.savefig(os.path.join(out, f"passkey_{m['name']}.png"), dpi=120)
+        plt.close(fig)
+    if with_passkey:
+        cols = min(4, len(with_passkey))
+        rows = (len(with_passkey) + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+        for ax in axes.flat[len(with_passkey):]:
+            ax.axis("off")
+        for i, (ax, m) in enumerate(zip(axes.flat, with_passkey)):
+            im = draw_passkey(ax, *passkey_grid(m["passkey"]), m["name"])
+            if i % cols:  # the depth axis is labelled once per row
+                ax.set_ylabel("")
+                ax.set_yticklabels([])
+            if i + cols < len(with_passkey):
+                ax.set_xlabel("")
+        fig.subplots_adjust(hspace=0.45, wspace=0.25, right=0.85)
+        fig.colorbar(im, ax=axes, shrink=0.8, label="passkey accuracy")
+        fig.savefig(os.path.join(out, "passkey_all.png"), dpi=120)
         plt.close(fig)
 
     lengths = sorted({e["length"] for m in methods for e in m.get("entropy", [])})

@@ -250,7 +250,8 @@ void add_longbench(CLI::App& eval) {
   auto rope = add_rope_flags(*cmd);
   cmd->callback([f, b, rope] {
     if (b->limit < 0) fail("--limit {}: must be >= 0", b->limit);
-    if (b->truncate_to < 0) fail("--truncate-to {}: must be > 0", b->truncate_to);
+    if (b->truncate_to < 0 || b->truncate_to == 1)
+      fail("--truncate-to {}: must be at least 2 tokens (0 = the default)", b->truncate_to);
     std::vector<const eval::LongBenchTask*> tasks;
     std::vector<std::string> files;
     for (const auto& name : b->tasks) {

@@ -144,4 +144,6 @@ TEST_CASE("cli eval longbench: a fixture folder end to end, predictions file, ba
                 fixtures + "/trec.jsonl"}, "give a folder");
   expect_error({"eval", "longbench", "--model", model, "--tokenizer", tok, "--tasks", "hotpotqa", "--data",
                 fixtures, "--truncate-to", "5000"}, "--truncate-to");
+  expect_error({"eval", "longbench", "--model", model, "--tokenizer", tok, "--tasks", "hotpotqa", "--data",
+                fixtures, "--truncate-to=-3"}, "--truncate-to -3: must be at least 2 tokens");
 }

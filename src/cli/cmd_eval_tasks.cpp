@@ -270,12 +270,16 @@ void add_longbench(CLI::App& eval) {
       if (truncate < 2) fail("--truncate-to: the default {} is too small for this model; give one", truncate);
       totals.push_back(truncate + task->max_new_tokens);
     }
+    // Every file is read (and every bad line reported) before the model loads and the first task runs.
+    std::vector<std::vector<eval::LongBenchSample>> task_samples;
+    for (size_t i = 0; i < tasks.size(); ++i)
+      task_samples.push_back(eval::read_longbench_samples(files[i], *tasks[i], b->limit));
     auto loaded = load(*f, *rope, totals, "--truncate-to (plus the task's answer tokens)");
     std::vector<nlohmann::json> results, predictions;
     std::vector<std::vector<std::string>> rows;
     for (size_t i = 0; i < tasks.size(); ++i) {
       const auto& task = *tasks[i];
-      const auto samples = eval::read_longbench_samples(files[i], task, b->limit);
+      const auto& samples = task_samples[i];
       const eval::LongBenchPromptOptions options{totals[i] - task.max_new_tokens, b->chat};
       Progress progress(task.name, static_cast<int64_t>(samples.size()));
       const auto r = eval::run_longbench(*loaded.model, loaded.tokenizer, task, samples, options,

@@ -216,18 +216,6 @@ struct LongBenchFlags {
   bool chat = false;
 };
 
-// --data is one JSONL file (one task) or a folder of LongBench's <task>.jsonl files.
-std::string longbench_file(const LongBenchFlags& b, const std::string& task) {
-  if (std::filesystem::is_directory(b.data)) {
-    const auto file = std::filesystem::path(b.data) / (task + ".jsonl");
-    if (!std::filesystem::is_regular_file(file)) fail("--data {}: no {}.jsonl in that folder", b.data, task);
-    return file.string();
-  }
-  if (b.tasks.size() > 1) fail("--data {}: with several --tasks, give a folder holding <task>.jsonl", b.data);
-  if (!std::filesystem::is_regular_file(b.data)) fail("--data {}: no such file or folder", b.data);
-  return b.data;
-}
-
 void add_longbench(CLI::App& eval) {
   auto* cmd = eval.add_subcommand(
       "longbench",
@@ -260,7 +248,11 @@ void add_longbench(CLI::App& eval) {
       } catch (const Error& e) {
         fail("--tasks: {}", e.what());
       }
-      files.push_back(longbench_file(*b, name));
+      try {
+        files.push_back(eval::longbench_task_file(b->data, name, b->tasks.size() > 1));
+      } catch (const Error& e) {
+        fail("--data {}", e.what());
+      }
     }
     const auto method = model_rope(*f, *rope);
     const int64_t limit = eval::max_eval_length(method, f->max_length);

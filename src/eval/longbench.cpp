@@ -57,6 +57,17 @@ std::string decode_text(const data::Tokenizer& tokenizer, std::vector<int64_t> i
 
 }  // namespace
 
+std::string longbench_task_file(const std::string& data, const std::string& task, bool several) {
+  if (std::filesystem::is_directory(data)) {
+    const auto file = std::filesystem::path(data) / (task + ".jsonl");
+    if (!std::filesystem::is_regular_file(file)) fail("{}: no {}.jsonl in that folder", data, task);
+    return file.string();
+  }
+  if (several) fail("{}: with several tasks, give a folder holding <task>.jsonl", data);
+  if (!std::filesystem::is_regular_file(data)) fail("{}: no such file or folder", data);
+  return data;
+}
+
 std::vector<LongBenchSample> read_longbench_samples(const std::string& path, const LongBenchTask& task,
                                                     int64_t limit) {
   if (!std::filesystem::is_regular_file(path)) fail("{}: no such file", path);

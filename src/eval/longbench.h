@@ -28,6 +28,10 @@ struct LongBenchSample {
   int64_t length = -1;                   // LongBench's word/character count, -1 when absent
 };
 
+// The JSONL file of `task` under `data`: `data` itself when it is a file (only when one task is
+// asked for, `several` false), else <data>/<task>.jsonl. Fails naming `data` when neither exists.
+std::string longbench_task_file(const std::string& data, const std::string& task, bool several);
+
 // The first `limit` samples (0 = all) of a LongBench JSONL file. Fails naming file:line for a
 // missing file, malformed JSON, a missing or mistyped field, empty answers, or an empty file; a
 // classification task without all_classes fails too.

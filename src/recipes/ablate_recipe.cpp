@@ -16,6 +16,7 @@
 #include "eval/eval_documents.h"
 #include "eval/eval_limits.h"
 #include "eval/eval_report.h"
+#include "eval/longbench.h"
 #include "eval/sliding_perplexity.h"
 #include "io/atomic_folder.h"
 #include "model/hf_checkpoint.h"
@@ -97,6 +98,7 @@ AblateRecipe::AblateRecipe(const std::string& config_path, const std::vector<std
   for (const auto& length : eval_.ppl_lengths)
     if (length > eval_.max_tokens) e.reject("ppl_lengths", fmt::format("{} exceeds eval.max_tokens {}", length, eval_.max_tokens));
   p.check_no_unknown_keys();
+  read_longbench_options(e.child("longbench"));
   e.check_no_unknown_keys();
   // `methods` is a list, which ConfigNode's getters do not read, so the top level is checked here.
   for (const auto& kv : root.yaml()) {
@@ -110,6 +112,27 @@ AblateRecipe::AblateRecipe(const std::string& config_path, const std::vector<std
 
   // Every method's training config must parse before the first hour of training is spent.
   for (const auto& m : methods_) parse_job_config(method_config(m));
+}
+
+// Every task file is read here, so a bad sample stops the ablation before any training.
+void AblateRecipe::read_longbench_options(const ConfigNode& lb) {
+  auto& o = eval_.longbench;
+  o.tasks = lb.get<std::vector<std::string>>("tasks", {});
+  const auto data = resolve(lb.get<std::string>("data", ""), config_path_);
+  o.truncate_to = lb.get_int("truncate_to", 0, 0, int64_t{1} << 40);
+  o.chat = lb.get<bool>("chat", false);
+  const int64_t limit = lb.get_int("limit", 0, 0, int64_t{1} << 40);
+  lb.check_no_unknown_keys();
+  if (o.tasks.empty()) return;
+  if (data.empty()) lb.reject("data", "give LongBench's data folder (or one task's JSONL file)");
+  for (const auto& task : o.tasks) {
+    try {
+      o.samples.push_back(eval::read_longbench_samples(eval::longbench_task_file(data, task, o.tasks.size() > 1),
+                                                       eval::longbench_task(task), limit));
+    } catch (const Error& error) {
+      lb.reject("tasks", error.what());
+    }
+  }
 }
 
 Config AblateRecipe::method_config(const AblationMethod& method) const {
@@ -203,6 +226,23 @@ nlohmann::json AblateRecipe::evaluate(const AblationMethod& method, const fs::pa
     out["entropy"].push_back(
         eval::to_json(eval::probe_attention_entropy(*model, torch::tensor(stream, torch::kInt64).slice(0, 0, length))));
   }
+  out["longbench"] = nlohmann::json::array();
+  const auto& lb = eval_.longbench;
+  for (size_t i = 0; i < lb.tasks.size(); ++i) {
+    const auto& task = eval::longbench_task(lb.tasks[i]);
+    const int64_t truncate = lb.truncate_to > 0 ? lb.truncate_to : rope.extended_context() - 64 - task.max_new_tokens;
+    const auto what = fmt::format("{}: method {}: eval.longbench.truncate_to (plus {}'s answer tokens)", config_path_,
+                                  method.name, task.name);
+    if (truncate < 2) fail("{}: the default {} is too small for this model; set it", what, truncate);
+    eval::check_eval_length(truncate + task.max_new_tokens, rope, eval_.max_length, what);
+    Progress progress(fmt::format("{} {}", method.name, task.name), static_cast<int64_t>(lb.samples[i].size()));
+    const auto r = eval::run_longbench(*model, tokenizer, task, lb.samples[i], {truncate, lb.chat},
+                                       eval::max_eval_length(rope, eval_.max_length) - task.max_new_tokens,
+                                       [&](int64_t done, int64_t) { progress.update(done); });
+    progress.finish();
+    out["longbench"].push_back({{"task", task.name}, {"metric", eval::to_string(task.metric)}, {"score", r.score},
+                                {"samples", r.predictions.size()}, {"truncated", r.truncated}, {"truncate_to", truncate}});
+  }
   return out;
 }
 
@@ -213,6 +253,7 @@ void AblateRecipe::write_results(const nlohmann::json& results) const {
   std::vector<std::string> header = {"method", "rope", "train s"};
   for (int64_t l : eval_.ppl_lengths) header.push_back(fmt::format("ppl@{}", l));
   for (int64_t l : eval_.passkey.lengths) header.push_back(fmt::format("passkey@{}", l));
+  for (const auto& task : eval_.longbench.tasks) header.push_back("LB " + task);
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : results["methods"]) {
     std::vector<std::string> row = {m["name"].get<std::string>(), m["rope_type"].get<std::string>(),
@@ -225,13 +266,16 @@ void AblateRecipe::write_results(const nlohmann::json& results) const {
         if (c["length"].get<int64_t>() == l) sum += c["accuracy"].get<double>(), ++n;
       row.push_back(fmt::format("{:.2f}", n > 0 ? sum / static_cast<double>(n) : 0.0));
     }
+    for (const auto& r : m["longbench"]) row.push_back(fmt::format("{:.2f}", r["score"].get<double>()));
     rows.push_back(std::move(row));
   }
   const std::string md = fmt::format(
       "# Ablation: {}\n\nBase training config: `{}`. Perplexity: sliding windows over `{}` (first {} tokens, "
-      "stride {}). Passkey: accuracy averaged over depths {}, {} trials each.\n\n{}",
+      "stride {}). Passkey: accuracy averaged over depths {}, {} trials each.{}\n\n{}",
       config_path_, base_path_, eval_.documents, eval_.max_tokens, eval_.stride > 0 ? std::to_string(eval_.stride) : "= window",
-      nlohmann::json(eval_.passkey.depths).dump(), eval_.passkey.trials, eval::markdown_table(header, rows));
+      nlohmann::json(eval_.passkey.depths).dump(), eval_.passkey.trials,
+      eval_.longbench.tasks.empty() ? "" : " LB: LongBench score (100 x mean over samples, LongBench's metric).",
+      eval::markdown_table(header, rows));
   write_file_atomic(output_dir_ / "results.md", md);
   std::cout << md << std::flush;
   log::info("results: {} and {}", (output_dir_ / "results.json").string(), (output_dir_ / "results.md").string());

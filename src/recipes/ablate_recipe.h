@@ -1,7 +1,7 @@
 // The ablation of "same data, same budget, different RoPE": one training config (`base`), a list
 // of methods (a name and `rope:` overrides; "none" is the base evaluated as is, untrained), one
 // set of evaluations on each method's exported model. Writes <output_dir>/results.json,
-// results.md (method x length: perplexity, passkey accuracy, training time) and PNG plots via
+// results.md (method x length: perplexity, passkey accuracy, LongBench scores, training time) and PNG plots via
 // scripts/plot_ablation.py. Config (configs/tiny/ablation.yaml):
 //   base: configs/tiny/eabf.yaml          # a training config, relative to this file or the cwd
 //   base_overrides: [train.steps=6]       # key=value applied to the base for every method
@@ -17,6 +17,8 @@
 //     stride: 0                              # 0: the window length (disjoint windows)
 //     passkey: {lengths: [256, 1024], depths: [0, 0.5, 1], trials: 3, seed: 0, max_new_tokens: 8}
 //     entropy_lengths: [256, 1024]
+//     longbench: {data: LongBench/data, tasks: [hotpotqa], truncate_to: 0, chat: false, limit: 0}
+//                                            # optional; `ctxext eval longbench`'s flags (eval/longbench.h)
 //     max_length: 0                          # 0: 8x each method's extended context (eval/eval_limits.h)
 //   plots: true
 #pragma once
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "eval/longbench.h"
 #include "eval/passkey.h"
 
 namespace ctxext {
@@ -34,6 +37,13 @@ namespace ctxext {
 struct AblationMethod {
   std::string name;
   std::vector<std::string> rope_overrides;  // "rope.key=value"
+};
+
+struct AblationLongBench {
+  std::vector<std::string> tasks;                           // empty: no LongBench evaluation
+  std::vector<std::vector<eval::LongBenchSample>> samples;  // per task, read when the config is parsed
+  int64_t truncate_to = 0;                                  // 0: extended context - 64 - answer tokens
+  bool chat = false;
 };
 
 struct AblationEvalOptions {
@@ -44,6 +54,7 @@ struct AblationEvalOptions {
   int64_t stride = 0;
   eval::PasskeyOptions passkey;
   std::vector<int64_t> entropy_lengths;
+  AblationLongBench longbench;
   int64_t max_length = 0;
 };
 
@@ -57,6 +68,7 @@ class AblateRecipe {
   const std::filesystem::path& output_dir() const { return output_dir_; }
 
  private:
+  void read_longbench_options(const ConfigNode& longbench);
   Config method_config(const AblationMethod& method) const;
   nlohmann::json evaluate(const AblationMethod& method, const std::filesystem::path& model_dir, double train_seconds);
   void write_results(const nlohmann::json& results) const;

@@ -93,14 +93,21 @@ TEST_CASE("cli ablate: the 2-method micro config end to end (results.json, resul
     CHECK(m["ppl"].size() == 2);
     CHECK(m["passkey"].size() == 4);
     CHECK(m["entropy"].size() == 2);
+    REQUIRE(m["longbench"].size() == 2);
+    CHECK(m["longbench"][1]["task"] == "trec");
+    CHECK(m["longbench"][1]["samples"] == 1);
   }
-  CHECK_THAT(read_text(dir / "abl" / "results.md"), Contains("| method | rope | train s | ppl@128"));
+  CHECK_THAT(read_text(dir / "abl" / "results.md"), Contains("| method | rope | train s | ppl@128") && Contains("LB trec"));
   for (const char* png : {"ppl_vs_length.png", "passkey_none.png", "passkey_eabf.png", "entropy_per_layer.png"})
     CHECK(std::filesystem::is_regular_file(dir / "abl" / png));
 
   write_text(dir / "bad.yaml", "base: configs/tiny/eabf.yaml\noutput_dir: x\nmethods: [{name: a, rop: {}}]\n"
                                "eval: {documents: data/pretrain/valid.jsonl, tokenizer: data/tokenizer.model}\n");
   expect_error({"ablate", (dir / "bad.yaml").string()}, "unknown key 'rop'");
+  write_text(dir / "bad_lb.yaml", "base: " + fs::absolute("configs/tiny/eabf.yaml").string() + "\noutput_dir: x\n"
+             "methods: [{name: none}]\neval: {documents: data/pretrain/valid.jsonl, tokenizer: data/tokenizer.model,"
+             " longbench: {data: tests/eval/fixtures/longbench, tasks: [hotpotqa, musique]}}\n");
+  expect_error({"ablate", (dir / "bad_lb.yaml").string()}, "no musique.jsonl in that folder");
 }
 
 TEST_CASE("cli eval longbench: a fixture folder end to end, predictions file, bad inputs exit 2", "[eval][cli][longbench]") {

@@ -8,22 +8,12 @@
 
 #include "model/hf_checkpoint.h"
 #include "model/llama_init.h"
+#include "support/small_llama_config.h"
 #include "support/test_support.h"
 
 namespace ctxext::testing {
 
-LlamaConfig cli_model_config() {
-  LlamaConfig c;
-  c.vocab_size = 4000;
-  c.hidden_size = 64;
-  c.intermediate_size = 96;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 64;
-  c.rope.original_max_position_embeddings = 64;
-  return c;
-}
+LlamaConfig cli_model_config() { return small_llama_config(4000, 64, 96, 2, 64); }
 
 void write_cli_model(const std::filesystem::path& folder, uint64_t seed) {
   auto model = make_random_llama(cli_model_config(), seed, torch::kFloat32, 0.15);

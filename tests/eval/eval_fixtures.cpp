@@ -4,20 +4,13 @@
 
 #include "model/hf_checkpoint.h"
 #include "model/llama_init.h"
+#include "support/small_llama_config.h"
 
 namespace ctxext::testing {
 
 LlamaConfig eval_model_config(const std::string& method) {
-  LlamaConfig c;
-  c.vocab_size = 4000;
-  c.hidden_size = 64;
-  c.intermediate_size = 128;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 64;
+  LlamaConfig c = small_llama_config(4000, 64, 128, 2, 64);
   c.rope.type = method;
-  c.rope.original_max_position_embeddings = 64;
   c.rope.factor = method == "none" ? 1.0 : 2.0;
   c.rope.eabf_context = 64;
   c.rope.eabf_skip_layers = 1;

@@ -13,23 +13,12 @@
 #include "ctxext/build_info.h"
 #include "model/hf_checkpoint.h"
 #include "model/llama_init.h"
+#include "support/small_llama_config.h"
 #include "support/test_support.h"
 
 namespace ctxext::testing {
 
-LlamaConfig tiny_config() {
-  LlamaConfig c;
-  c.vocab_size = 101;
-  c.hidden_size = 64;
-  c.intermediate_size = 96;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 4;
-  c.max_position_embeddings = 64;
-  c.rope.theta = 10000.0;
-  c.rope.original_max_position_embeddings = 64;
-  return c;
-}
+LlamaConfig tiny_config() { return small_llama_config(101, 64, 96, 4, 64); }  // rope theta 10,000
 
 namespace {
 

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "model/llama_init.h"
+#include "support/small_llama_config.h"
 #include "train/gradient_accumulation.h"
 
 using namespace ctxext;
@@ -29,13 +30,7 @@ std::map<std::string, torch::Tensor> gradients(LlamaForCausalLMImpl& model, cons
 }  // namespace
 
 TEST_CASE("accumulation 4 x micro-batch 1 equals micro-batch 4", "[train]") {
-  LlamaConfig config = llama_preset("tiny");
-  config.vocab_size = 100;
-  config.hidden_size = 32;
-  config.intermediate_size = 64;
-  config.num_hidden_layers = 2;
-  config.num_attention_heads = 4;
-  config.num_key_value_heads = 2;
+  const LlamaConfig config = testing::small_llama_config(100, 32, 64, 2, 256);
   auto model = make_random_llama(config, 3);
   const std::vector<data::Sample> samples = {make_sample(12, 3, 1), make_sample(7, 2, 2), make_sample(16, 5, 3),
                                              make_sample(9, 0, 4)};

@@ -256,11 +256,10 @@ void add_longbench(CLI::App& eval) {
     }
     const auto method = model_rope(*f, *rope);
     const int64_t limit = eval::max_eval_length(method, f->max_length);
-    std::vector<int64_t> totals;
+    std::vector<int64_t> truncates, totals;  // prompt budget, and with the answer tokens (the length checked)
     for (const auto* task : tasks) {
-      const int64_t truncate = b->truncate_to > 0 ? b->truncate_to : method.extended_context() - 64 - task->max_new_tokens;
-      if (truncate < 2) fail("--truncate-to: the default {} is too small for this model; give one", truncate);
-      totals.push_back(truncate + task->max_new_tokens);
+      truncates.push_back(eval::longbench_truncate_to(*task, method, b->truncate_to, "--truncate-to"));
+      totals.push_back(truncates.back() + task->max_new_tokens);
     }
     // Every file is read (and every bad line reported) before the model loads and the first task runs.
     std::vector<std::vector<eval::LongBenchSample>> task_samples;
@@ -272,7 +271,7 @@ void add_longbench(CLI::App& eval) {
     for (size_t i = 0; i < tasks.size(); ++i) {
       const auto& task = *tasks[i];
       const auto& samples = task_samples[i];
-      const eval::LongBenchPromptOptions options{totals[i] - task.max_new_tokens, b->chat};
+      const eval::LongBenchPromptOptions options{truncates[i], b->chat};
       Progress progress(task.name, static_cast<int64_t>(samples.size()));
       const auto r = eval::run_longbench(*loaded.model, loaded.tokenizer, task, samples, options,
                                          limit - task.max_new_tokens,

@@ -97,6 +97,14 @@ std::vector<LongBenchSample> read_longbench_samples(const std::string& path, con
   return samples;
 }
 
+int64_t longbench_truncate_to(const LongBenchTask& task, const RopeOptions& rope, int64_t requested,
+                              const std::string& what) {
+  if (requested > 0) return requested;
+  const int64_t truncate = rope.extended_context() - 64 - task.max_new_tokens;
+  if (truncate < 2) fail("{}: the default {} is too small for this model; set it", what, truncate);
+  return truncate;
+}
+
 LongBenchPrompt build_longbench_prompt(const LongBenchTask& task, const LongBenchSample& sample,
                                        const data::Tokenizer& tokenizer, const LongBenchPromptOptions& options) {
   if (options.truncate_to < 2) fail("LongBench: truncate_to = {}: must be at least 2 tokens", options.truncate_to);
@@ -109,8 +117,9 @@ LongBenchPrompt build_longbench_prompt(const LongBenchTask& task, const LongBenc
              decode_text(tokenizer, {ids.end() - half, ids.end()});
     out.truncated = true;
   }
-  if (options.chat && task.chat) prompt = "[INST]" + prompt + "[/INST]";
-  out.ids = (out.truncated || (options.chat && task.chat)) ? with_bos(tokenizer, prompt) : std::move(ids);
+  const bool wrap = options.chat && task.chat;
+  if (wrap) prompt = "[INST]" + prompt + "[/INST]";
+  out.ids = (out.truncated || wrap) ? with_bos(tokenizer, prompt) : std::move(ids);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "data/tokenizer.h"
 #include "eval/longbench_tasks.h"
 #include "model/llama_model.h"
+#include "rope/rope_options.h"
 
 namespace ctxext::eval {
 
@@ -42,6 +43,12 @@ struct LongBenchPromptOptions {
   int64_t truncate_to = 0;  // tokens (BOS included) the prompt is cut to from the middle; > 1
   bool chat = false;        // wrap chat tasks in LLaMA-2's [INST] ... [/INST]
 };
+
+// The prompt budget for `task`: `requested` when > 0, else the method's extended context - 64 (room
+// for the chat tags and re-tokenisation) - the task's answer tokens. Fails, naming `what`, when that
+// default is below 2 tokens.
+int64_t longbench_truncate_to(const LongBenchTask& task, const RopeOptions& rope, int64_t requested,
+                              const std::string& what);
 
 struct LongBenchPrompt {
   std::vector<int64_t> ids;  // BOS + encode(final prompt)

@@ -230,10 +230,9 @@ nlohmann::json AblateRecipe::evaluate(const AblationMethod& method, const fs::pa
   const auto& lb = eval_.longbench;
   for (size_t i = 0; i < lb.tasks.size(); ++i) {
     const auto& task = eval::longbench_task(lb.tasks[i]);
-    const int64_t truncate = lb.truncate_to > 0 ? lb.truncate_to : rope.extended_context() - 64 - task.max_new_tokens;
     const auto what = fmt::format("{}: method {}: eval.longbench.truncate_to (plus {}'s answer tokens)", config_path_,
                                   method.name, task.name);
-    if (truncate < 2) fail("{}: the default {} is too small for this model; set it", what, truncate);
+    const int64_t truncate = eval::longbench_truncate_to(task, rope, lb.truncate_to, what);
     eval::check_eval_length(truncate + task.max_new_tokens, rope, eval_.max_length, what);
     Progress progress(fmt::format("{} {}", method.name, task.name), static_cast<int64_t>(lb.samples[i].size()));
     const auto r = eval::run_longbench(*model, tokenizer, task, lb.samples[i], {truncate, lb.chat},

@@ -94,6 +94,18 @@ TEST_CASE("longbench prompts: template, middle truncation and chat wrap equal Lo
   CHECK_THAT(embedded_tokenizer().decode(ours[1].ids), Contains("{not a placeholder}"));
 }
 
+TEST_CASE("longbench truncate_to: the requested budget, else the extended context minus room and answer tokens",
+          "[eval][longbench]") {
+  const auto& hotpot = longbench_task("hotpotqa");  // 32 answer tokens
+  RopeOptions rope;
+  rope.original_max_position_embeddings = 1024;
+  CHECK(longbench_truncate_to(hotpot, rope, 500, "--truncate-to") == 500);
+  CHECK(longbench_truncate_to(hotpot, rope, 0, "--truncate-to") == rope.extended_context() - 64 - 32);
+  rope.original_max_position_embeddings = 64;
+  CHECK_THROWS_WITH(longbench_truncate_to(hotpot, rope, 0, "--truncate-to"),
+                    Contains("--truncate-to: the default") && Contains("too small for this model"));
+}
+
 TEST_CASE("longbench samples: fields read, limit, bad files fail naming file:line", "[eval][longbench]") {
   const auto& hotpot = longbench_task("hotpotqa");
   const auto all = read_longbench_samples(kFixtures + "hotpotqa.jsonl", hotpot, 0);

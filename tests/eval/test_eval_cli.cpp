@@ -108,6 +108,11 @@ TEST_CASE("cli ablate: the 2-method micro config end to end (results.json, resul
              "methods: [{name: none}]\neval: {documents: data/pretrain/valid.jsonl, tokenizer: data/tokenizer.model,"
              " longbench: {data: tests/eval/fixtures/longbench, tasks: [hotpotqa, musique]}}\n");
   expect_error({"ablate", (dir / "bad_lb.yaml").string()}, "no musique.jsonl in that folder");
+  write_text(dir / "bad_lb2.yaml", "base: " + fs::absolute("configs/tiny/eabf.yaml").string() + "\noutput_dir: x\n"
+             "methods: [{name: none}]\neval: {documents: data/pretrain/valid.jsonl, tokenizer: data/tokenizer.model,"
+             " longbench: {tasks: [trec]}}\n");
+  expect_error({"ablate", (dir / "bad_lb2.yaml").string()}, "give LongBench's data folder");
+  CHECK_FALSE(fs::exists("x"));  // nothing written for a rejected config
 }
 
 TEST_CASE("cli eval longbench: a fixture folder end to end, predictions file, bad inputs exit 2", "[eval][cli][longbench]") {
@@ -153,4 +158,7 @@ TEST_CASE("cli eval longbench: a fixture folder end to end, predictions file, ba
                 fixtures, "--truncate-to", "5000"}, "--truncate-to");
   expect_error({"eval", "longbench", "--model", model, "--tokenizer", tok, "--tasks", "hotpotqa", "--data",
                 fixtures, "--truncate-to=-3"}, "--truncate-to -3: must be at least 2 tokens");
+  expect_error({"eval", "longbench", "--model", model, "--tokenizer", tok, "--tasks", "trec", "--data", fixtures,
+                "--limit=-1", "--predictions", (dir / "never.jsonl").string()}, "--limit -1: must be >= 0");
+  CHECK_FALSE(fs::exists(dir / "never.jsonl"));
 }

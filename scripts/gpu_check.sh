@@ -32,7 +32,7 @@ PYTHON=${PYTHON:-python3}
 
 # The C++ dependencies of CMakeLists.txt (find_package + pkg-config sentencepiece) and pkg-config.
 PACKAGES=(libyaml-cpp-dev libspdlog-dev libfmt-dev libsentencepiece-dev sentencepiece catch2
-          nlohmann-json3-dev libcli11-dev pkgconf)
+          nlohmann-json3-dev libcli11-dev libgloo-dev pkgconf)
 # Present on every glibc system; never unpack our own copies of these.
 BASE_RE='^(libc6|libgcc-s1|libstdc\+\+6|gcc-[0-9]+-base|libcrypt1|debconf|dpkg)$'
 # Python oracles of the tests (requirements.txt minus torch, which the GPU machine has).
@@ -107,6 +107,28 @@ check() {
   cmake --build "$BUILD_DIR" -j "$JOBS"
   # shellcheck disable=SC2086
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" ${CTEST_ARGS:-}
+  nccl_run
+}
+
+# Data parallel over NCCL: 2 ranks of the tiny recipe through torchrun, one GPU each (needs 2 GPUs;
+# NCCL refuses two ranks on one device), compared with one process on the same global batch.
+nccl_run() {
+  local gpus torchrun out=${OUT:-/tmp}/nccl
+  gpus=$(nvidia-smi -L 2> /dev/null | wc -l)
+  if [ "$gpus" -lt 2 ]; then echo "gpu_check: NCCL data parallel not run: $gpus GPU(s), it needs 2"; return; fi
+  torchrun=$(dirname "$(command -v "$PYTHON")")/torchrun
+  [ -x "$torchrun" ] || torchrun="$PYTHON -m torch.distributed.run"
+  mkdir -p "$out"
+  "$BUILD_DIR/ctxext" train configs/tiny/eabf.yaml runtime.device=cuda train.precision=fp32 output_dir="$out/single" resume=none
+  $torchrun --nnodes=1 --nproc-per-node=2 --no-python "$BUILD_DIR/ctxext" train configs/tiny/eabf.yaml \
+    runtime.device=cuda train.precision=fp32 train.sharding=optimizer output_dir="$out/nccl" resume=none
+  "$PYTHON" - "$out" <<'EOF'
+import json, sys
+rows = lambda d: [json.loads(l) for l in open(f"{sys.argv[1]}/{d}/metrics.jsonl")]
+for a, b in zip(rows("single"), rows("nccl")):
+    print(f"step {a['step']}: loss single {a['loss']:.6f} nccl x2 {b['loss']:.6f} rel {abs(a['loss'] - b['loss']) / a['loss']:.2e}"
+          f"  tok/s {a['tokens_per_s']:.0f} vs {b['tokens_per_s']:.0f}")
+EOF
 }
 
 case "${1:-}" in

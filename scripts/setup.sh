@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 
 packages=(cmake ninja-build g++ pkg-config python3-venv libyaml-cpp-dev libspdlog-dev libfmt-dev
-          libsentencepiece-dev sentencepiece catch2 nlohmann-json3-dev libcli11-dev)
+          libsentencepiece-dev sentencepiece catch2 nlohmann-json3-dev libcli11-dev
+          libgloo-dev iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -17,7 +17,20 @@ std::shared_ptr<spdlog::logger> logger() {
 }
 }  // namespace
 
-void set_verbose(bool verbose) { logger()->set_level(verbose ? spdlog::level::debug : spdlog::level::info); }
+namespace {
+int g_rank = 0;
+}  // namespace
+
+void set_verbose(bool verbose) {
+  logger()->set_level(g_rank > 0 ? spdlog::level::warn : verbose ? spdlog::level::debug : spdlog::level::info);
+}
+
+void set_rank(int rank, int world_size) {
+  g_rank = rank;
+  if (world_size <= 1) return;
+  logger()->set_pattern("[%H:%M:%S] [rank " + std::to_string(rank) + "] %^%l%$ %v");
+  if (rank > 0) logger()->set_level(spdlog::level::warn);
+}
 
 void write(Level level, const std::string& message) {
   switch (level) {

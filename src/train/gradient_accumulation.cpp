@@ -7,10 +7,11 @@
 namespace ctxext {
 
 AccumulatedStep accumulate_gradients(LlamaForCausalLMImpl& model, const std::vector<data::Batch>& micro_batches,
-                                     const torch::Device& device, int64_t loss_chunk) {
+                                     const torch::Device& device, int64_t loss_chunk, int64_t global_targets) {
   AccumulatedStep step;
   for (const auto& batch : micro_batches) step.targets += count_supervised_targets(batch.labels);
-  const double denominator = static_cast<double>(std::max<int64_t>(1, step.targets));
+  const int64_t all_targets = global_targets > 0 ? global_targets : step.targets;
+  const double denominator = static_cast<double>(std::max<int64_t>(1, all_targets));
   const LogitsFn logits = [&model](const torch::Tensor& h) { return model.logits(h); };
   for (const auto& batch : micro_batches) {
     const auto labels = batch.labels.to(device);

@@ -1,0 +1,52 @@
+// How one optimizer step turns every rank's gradients into new weights (train.sharding):
+//   none      ReplicatedAdamW: each rank holds the whole fp32 master copy and AdamW state;
+//             gradients are summed over ranks (bucketed all-reduce). One process: today's trainer.
+//   optimizer ShardedAdamW (ZeRO-2): fp32 masters and AdamW moments are split across ranks;
+//             gradients are reduce-scattered, each rank steps its shard, weights are all-gathered.
+// Each rank's loss is already divided by the GLOBAL number of supervised targets of the step, so
+// the sum over ranks is the gradient of one process that saw the whole global batch.
+#pragma once
+#include <torch/types.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "dist/communicator.h"
+#include "train/optimizer_state.h"
+#include "train/train_options.h"
+
+namespace ctxext {
+
+struct AdamWSettings {
+  double lr = 2e-5;
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+};
+
+// file name -> tensors, written by one rank into a checkpoint folder.
+using CheckpointFiles = std::map<std::string, std::map<std::string, torch::Tensor>>;
+
+class WeightUpdate {
+ public:
+  virtual ~WeightUpdate() = default;
+  // After every micro-batch's backward on this rank: sums the gradients over ranks and returns
+  // the global L2 norm of the summed gradient (before clipping). Same value on every rank.
+  virtual double reduce_gradients() = 0;
+  // Scales the gradient by min(1, max_norm / (grad_norm + 1e-6)) (max_norm <= 0: no clipping),
+  // takes one AdamW step at `lr` and writes the new weights into the model's parameters.
+  virtual void step(double lr, double grad_norm, double max_norm) = 0;
+  // What this rank writes into a checkpoint folder (CPU tensors); may be empty.
+  virtual CheckpointFiles checkpoint_files() const = 0;
+  // Restores masters and optimizer state from a complete checkpoint folder.
+  virtual void load(const std::filesystem::path& folder) = 0;
+};
+
+// model_params: the model's parameters (bf16 or fp32), in named_parameters() order.
+std::unique_ptr<WeightUpdate> make_weight_update(Sharding sharding, const NamedTensors& model_params,
+                                                 dist::Communicator& comm, const AdamWSettings& settings);
+
+}  // namespace ctxext

@@ -13,7 +13,9 @@ void add_train(CLI::App& app) {
       "Any config key can be overridden as key.path=value (validated like the file), e.g. output_dir=runs/x,\n"
       "resume=none (start over), resume=auto (newest complete checkpoint in output_dir, the default),\n"
       "train.steps=6. Metrics: <output_dir>/metrics.jsonl; checkpoints: <output_dir>/checkpoints/step-N;\n"
-      "the extended HF folder: <output_dir>/export.");
+      "the extended HF folder: <output_dir>/export. A resume under a config that changes what was trained\n"
+      "(model, rope, data, batch, optimizer, precision, seed) is refused unless the keys are listed in\n"
+      "resume_allow_changed; raising train.steps extends a finished run; one run per output_dir (.lock).");
   auto config_path = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   cmd->add_option("config", *config_path, "YAML config file")->required()->check(CLI::ExistingFile);

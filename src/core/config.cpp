@@ -13,6 +13,7 @@ struct ConfigState {
   YAML::Node root;
   std::map<std::string, std::string> overrides;  // key path -> "override 'a.b=c'"
   std::set<std::string> read_keys;               // full key paths asked for by a getter
+  std::map<std::string, std::string> values;     // key path -> effective value text (read_values())
 };
 
 namespace {
@@ -36,6 +37,10 @@ bool ConfigNode::has(const std::string& key) const {
 }
 
 void ConfigNode::mark_read(const std::string& key) const { state_->read_keys.insert(key_path(key)); }
+
+void ConfigNode::record_value(const std::string& key, std::string text) const {
+  state_->values[key_path(key)] = std::move(text);
+}
 
 std::string ConfigNode::key_path(const std::string& key) const { return join_path(path_, key); }
 
@@ -171,6 +176,8 @@ std::string Config::to_yaml() const {
   out << state_->root;
   return out.c_str();
 }
+
+std::map<std::string, std::string> Config::read_values() const { return state_->values; }
 
 const std::string& Config::source_name() const { return state_->file; }
 

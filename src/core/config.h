@@ -3,9 +3,12 @@
 // Every key read through a ConfigNode is remembered; `check_no_unknown_keys()` then names each key
 // nobody asked for, with its file:line, so a typo never silently falls back to a default.
 #pragma once
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -28,17 +31,23 @@ class ConfigNode {
 
   template <typename T>
   T get(const std::string& key, const T& fallback) const {
-    return has(key) ? convert<T>(key) : (mark_read(key), fallback);
+    T value = has(key) ? convert<T>(key) : (mark_read(key), fallback);
+    record_value(key, fmt::format("{}", value));
+    return value;
   }
   template <typename T>
   std::optional<T> get_optional(const std::string& key) const {
-    if (!has(key)) return (mark_read(key), std::nullopt);
-    return convert<T>(key);
+    if (!has(key)) return (mark_read(key), record_value(key, "(unset)"), std::nullopt);
+    T value = convert<T>(key);
+    record_value(key, fmt::format("{}", value));
+    return value;
   }
   template <typename T>
   T require(const std::string& key) const {
     if (!has(key)) fail("{}: missing required key '{}'", where(""), key_path(key));
-    return convert<T>(key);
+    T value = convert<T>(key);
+    record_value(key, fmt::format("{}", value));
+    return value;
   }
 
   // Typed getters with the allowed range named in the error.
@@ -72,6 +81,7 @@ class ConfigNode {
   static const char* type_name();
   [[noreturn]] void type_error(const std::string& key, const char* expected) const;
   void mark_read(const std::string& key) const;
+  void record_value(const std::string& key, std::string text) const;
 
   YAML::Node node_;
   std::string path_;
@@ -88,6 +98,9 @@ class Config {
 
   ConfigNode root() const;
   std::string to_yaml() const;  // the resolved tree, overrides applied
+  // Key path -> effective value, as fmt prints the typed value ("2e-05", "true", "[1, 2]", "(unset)"), of
+  // every key a getter has read so far, defaults included: two configs that mean the same compare equal.
+  std::map<std::string, std::string> read_values() const;
   const std::string& source_name() const;
 
  private:

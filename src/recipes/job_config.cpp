@@ -37,6 +37,10 @@ JobConfig parse_job_config(const Config& config, const RopeOptions& rope_default
   job.resume = root.get<std::string>("resume", job.resume);
   if (job.resume != "auto" && job.resume != "none" && job.resume.empty())
     root.reject("resume", "must be auto, none or a checkpoint folder");
+  job.resume_allow_changed = root.get<std::vector<std::string>>("resume_allow_changed", {});
+  const auto known = config.read_values();  // every key read above, so this is last
+  for (const auto& key : job.resume_allow_changed)
+    if (!known.count(key)) root.reject("resume_allow_changed", fmt::format("'{}' is not a config key", key));
   root.check_no_unknown_keys();
   return job;
 }

@@ -2,6 +2,7 @@
 // are errors. Each layer owns its section's struct and parser; this file only assembles them.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "data/data_options.h"
@@ -37,6 +38,9 @@ struct JobConfig {
   RuntimeOptions runtime;
   std::string output_dir;
   std::string resume = "auto";  // auto | none | a checkpoint folder
+  // Keys that change what was trained and may differ from the resumed checkpoint's config anyway
+  // (recipes/resume_guard.h); each must be a key the config has.
+  std::vector<std::string> resume_allow_changed;
   std::string summary() const;
 };
 

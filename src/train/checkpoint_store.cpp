@@ -82,19 +82,25 @@ Checkpoint load_checkpoint(const fs::path& folder) {
   auto rng = read_safetensors(folder / "rng_state.safetensors").tensors;
   if (!rng.count("cpu")) fail("{}: no tensor 'cpu'", (folder / "rng_state.safetensors").string());
   c.rng_state = rng.at("cpu").clone();
+  c.state = read_trainer_state(folder);
+  return c;
+}
+
+TrainerState read_trainer_state(const fs::path& folder) {
   const fs::path state_file = folder / "trainer_state.json";
   std::ifstream in(state_file);
   if (!in) fail("{}: cannot open", state_file.string());
+  TrainerState state;
   try {
     const auto json = nlohmann::json::parse(in);
-    c.state.step = json.at("step").get<int64_t>();
-    c.state.data_position = json.at("data_position").get<int64_t>();
-    c.state.skipped_steps = json.at("skipped_steps").get<int64_t>();
-    c.state.tokens_seen = json.at("tokens_seen").get<int64_t>();
+    state.step = json.at("step").get<int64_t>();
+    state.data_position = json.at("data_position").get<int64_t>();
+    state.skipped_steps = json.at("skipped_steps").get<int64_t>();
+    state.tokens_seen = json.at("tokens_seen").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
     fail("{}: invalid trainer state: {}", state_file.string(), e.what());
   }
-  return c;
+  return state;
 }
 
 }  // namespace ctxext

@@ -47,4 +47,7 @@ std::optional<std::filesystem::path> find_latest_checkpoint(const std::filesyste
 
 Checkpoint load_checkpoint(const std::filesystem::path& folder);
 
+// Only <folder>/trainer_state.json: where a checkpoint is, without reading its tensors.
+TrainerState read_trainer_state(const std::filesystem::path& folder);
+
 }  // namespace ctxext

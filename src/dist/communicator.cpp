@@ -205,6 +205,24 @@ void Communicator::all_reduce_sum(torch::Tensor& tensor, const char* what) {
   run_collective(what, [&] { impl_->group->allreduce(tensors, c10d::AllreduceOptions{})->wait(); });
 }
 
+PendingCollective Communicator::all_reduce_sum_async(torch::Tensor& tensor, const char* what) {
+  if (!distributed()) return {};
+  c10::intrusive_ptr<c10d::Work> work;
+  std::vector<at::Tensor> tensors{tensor};
+  run_collective(what, [&] { work = impl_->group->allreduce(tensors, c10d::AllreduceOptions{}); });
+  return PendingCollective([this, work, what] { run_collective(what, [&] { work->wait(); }); });
+}
+
+PendingCollective Communicator::all_gather_async(torch::Tensor& full, torch::Tensor& shard, const char* what) {
+  if (!distributed()) {
+    full.copy_(shard);
+    return {};
+  }
+  c10::intrusive_ptr<c10d::Work> work;
+  run_collective(what, [&] { work = impl_->group->_allgather_base(full, shard, c10d::AllgatherOptions{}); });
+  return PendingCollective([this, work, what] { run_collective(what, [&] { work->wait(); }); });
+}
+
 void Communicator::reduce_scatter_sum(torch::Tensor& shard, torch::Tensor& full, const char* what) {
   if (!distributed()) {
     shard.copy_(full);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dist/launch_env.h"
@@ -17,6 +18,19 @@
 namespace ctxext::dist {
 
 enum class Backend { gloo, nccl };
+
+// A collective started without waiting: wait() completes it, failing like a blocking collective.
+class PendingCollective {
+ public:
+  PendingCollective() = default;  // nothing to wait for
+  explicit PendingCollective(std::function<void()> wait) : wait_(std::move(wait)) {}
+  void wait() {
+    if (wait_) std::exchange(wait_, nullptr)();
+  }
+
+ private:
+  std::function<void()> wait_;
+};
 
 class Communicator {
  public:
@@ -42,6 +56,9 @@ class Communicator {
   // shard: [n] -> full: [world * n], every rank's shard in rank order.
   void all_gather(torch::Tensor& full, torch::Tensor& shard, const char* what);
   void broadcast(torch::Tensor& tensor, int root, const char* what);
+  // Started now, completed by wait(): communication that overlaps the computation after it.
+  PendingCollective all_reduce_sum_async(torch::Tensor& tensor, const char* what);
+  PendingCollective all_gather_async(torch::Tensor& full, torch::Tensor& shard, const char* what);
   void barrier(const char* what);
   double all_reduce_sum(double value, const char* what);
   int64_t all_reduce_sum(int64_t value, const char* what);

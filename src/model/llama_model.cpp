@@ -26,16 +26,22 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, KvCache* c
 
   auto x = embed_tokens(input_ids);
   const bool checkpoint = activation_checkpointing_ && is_training() && torch::GradMode::is_enabled() && !cache;
+  const auto hooks = hooks_;
   for (size_t i = 0; i < layers->size(); ++i) {
     auto layer = layers->ptr<LlamaDecoderLayerImpl>(i);
+    if (hooks && hooks->before_forward) hooks->before_forward(i);
     if (checkpoint) {
-      // Backward calls the block again after this function returned: capture by value.
+      // Backward calls the block (and the hooks) again after this function returned: capture by value.
+      std::function<void()> before, after;
+      if (hooks && hooks->before_backward) before = [hooks, i] { hooks->before_backward(i); };
+      if (hooks && hooks->after_backward) after = [hooks, i] { hooks->after_backward(i); };
       x = checkpointed([layer, positions, tables](const torch::Tensor& h) {
             return layer->forward(h, positions, tables, nullptr);
-          }, x);
+          }, x, before, after);
     } else {
       x = layer->forward(x, positions, tables, cache);
     }
+    if (hooks && hooks->after_forward) hooks->after_forward(i, checkpoint);
   }
   return norm(x);
 }

@@ -9,6 +9,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "model/kv_cache.h"
+#include "model/layer_hooks.h"
 #include "model/llama_config.h"
 #include "model/llama_decoder_layer.h"
 #include "model/rms_norm.h"
@@ -26,6 +27,7 @@ class LlamaModelImpl : public torch::nn::Module {
 
   // Recompute each decoder layer during backward instead of keeping its activations (training only).
   void set_activation_checkpointing(bool enabled) { activation_checkpointing_ = enabled; }
+  void set_layer_hooks(std::shared_ptr<LayerHooks> hooks) { hooks_ = std::move(hooks); }
 
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -34,6 +36,7 @@ class LlamaModelImpl : public torch::nn::Module {
  private:
   LlamaConfig config_;
   bool activation_checkpointing_ = false;
+  std::shared_ptr<LayerHooks> hooks_;  // optional calls around each layer (model/layer_hooks.h)
 };
 TORCH_MODULE(LlamaModel);
 

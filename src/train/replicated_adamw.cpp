@@ -1,5 +1,7 @@
 #include "train/replicated_adamw.h"
 
+#include <torch/csrc/autograd/function_hook.h>
+#include <torch/csrc/autograd/variable.h>
 #include <torch/nn/utils/clip_grad.h>
 
 #include <limits>
@@ -10,45 +12,103 @@
 namespace ctxext {
 
 namespace {
+
 torch::optim::AdamWOptions adamw_options(const AdamWSettings& s) {
   return torch::optim::AdamWOptions(s.lr).betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(s.weight_decay);
 }
+
+// Runs after autograd has added a backward pass's gradient into the parameter's .grad.
+class GradientReadyHook : public torch::autograd::PostAccumulateGradHook {
+ public:
+  GradientReadyHook(ReplicatedAdamW* owner, size_t parameter) : owner_(owner), parameter_(parameter) {}
+  void operator()(const torch::autograd::Variable&) override { owner_->on_gradient_ready(parameter_); }
+
+ private:
+  ReplicatedAdamW* owner_;
+  size_t parameter_;
+};
+
 }  // namespace
 
 ReplicatedAdamW::ReplicatedAdamW(const NamedTensors& model_params, dist::Communicator& comm,
                                  const AdamWSettings& settings)
-    : comm_(comm), masters_(model_params), optimizer_(masters_.master_tensors(), adamw_options(settings)) {}
-
-void ReplicatedAdamW::all_reduce_bucketed() {
-  // Buckets of consecutive parameters, each summed with one all-reduce of a flat fp32 buffer.
-  std::vector<torch::Tensor> bucket;
-  int64_t bucket_bytes = 0;
-  auto flush = [&] {
-    if (bucket.empty()) return;
-    std::vector<torch::Tensor> flat_parts;
-    for (const auto& g : bucket) flat_parts.push_back(g.reshape({-1}));
-    auto flat = torch::cat(flat_parts);
-    comm_.all_reduce_sum(flat, "gradient all-reduce");
-    int64_t offset = 0;
-    for (auto& g : bucket) {
-      g.copy_(flat.narrow(0, offset, g.numel()).view_as(g));
-      offset += g.numel();
+    : comm_(comm),
+      model_params_(model_params),
+      masters_(model_params),
+      optimizer_(masters_.master_tensors(), adamw_options(settings)) {
+  if (!comm_.distributed()) return;
+  // Buckets in reverse parameter order (roughly the order backward produces gradients); decoder
+  // layers and the rest are never mixed in one bucket.
+  bucket_of_.resize(model_params_.size());
+  int64_t bytes = 0;
+  for (size_t k = model_params_.size(); k-- > 0;) {
+    const auto& [name, p] = model_params_[k];
+    const bool early = name.rfind("model.layers.", 0) == 0;
+    if (buckets_.empty() || bytes >= kBucketBytes || buckets_.back().early != early) {
+      buckets_.emplace_back();
+      buckets_.back().early = early;
+      bytes = 0;
     }
-    bucket.clear();
-    bucket_bytes = 0;
-  };
-  for (const auto& [name, master] : masters_.masters()) {
-    if (!master.grad().defined()) master.mutable_grad() = torch::zeros_like(master);
-    bucket.push_back(master.grad());
-    bucket_bytes += master.numel() * static_cast<int64_t>(master.element_size());
-    if (bucket_bytes >= kBucketBytes) flush();
+    buckets_.back().parameters.push_back(k);
+    bucket_of_[k] = buckets_.size() - 1;
+    bytes += p.numel() * 4;
+    if (early) torch::autograd::impl::set_post_acc_grad_hooks(p, std::make_unique<GradientReadyHook>(this, k));
   }
-  flush();
+}
+
+ReplicatedAdamW::~ReplicatedAdamW() {
+  for (const auto& [name, p] : model_params_)
+    if (torch::autograd::impl::post_acc_grad_hooks(p)) torch::autograd::impl::set_post_acc_grad_hooks(p, nullptr);
+}
+
+void ReplicatedAdamW::begin_micro_batch(bool last) {
+  armed_ = last && comm_.distributed();
+  if (!armed_) return;
+  for (auto& bucket : buckets_) {
+    bucket.ready = 0;
+    bucket.launched = false;
+  }
+}
+
+void ReplicatedAdamW::on_gradient_ready(size_t parameter) {
+  if (!armed_) return;
+  auto& bucket = buckets_[bucket_of_[parameter]];
+  if (++bucket.ready == bucket.parameters.size()) launch(bucket);
+}
+
+void ReplicatedAdamW::launch(Bucket& bucket) {
+  std::vector<torch::Tensor> parts;
+  for (const size_t k : bucket.parameters) {
+    const auto& p = model_params_[k].second;
+    const auto& g = p.grad();
+    parts.push_back(g.defined() ? g.reshape({-1}).to(torch::kFloat32) : torch::zeros({p.numel()}, p.options().dtype(torch::kFloat32)));
+  }
+  bucket.flat = torch::cat(parts);
+  bucket.pending = comm_.all_reduce_sum_async(bucket.flat, "gradient all-reduce");
+  bucket.launched = true;
 }
 
 double ReplicatedAdamW::reduce_gradients() {
   masters_.grads_to_masters();
-  if (comm_.distributed()) all_reduce_bucketed();
+  if (comm_.distributed()) {
+    // Every bucket not started during backward (the rest, or a parameter without a gradient) now,
+    // in the same order on every rank; then the sums replace each master's gradient.
+    for (auto& bucket : buckets_)
+      if (!bucket.launched) launch(bucket);
+    armed_ = false;
+    for (auto& bucket : buckets_) {
+      bucket.pending.wait();
+      int64_t offset = 0;
+      for (const size_t k : bucket.parameters) {
+        auto& master = masters_.masters()[k].second;
+        const auto summed = bucket.flat.narrow(0, offset, master.numel()).view_as(master);
+        if (master.grad().defined()) master.mutable_grad().copy_(summed);
+        else master.mutable_grad() = summed.clone();
+        offset += master.numel();
+      }
+      bucket.launched = false;
+    }
+  }
   // The norm as clip_grad_norm_ computes it (an infinite max_norm scales by exactly 1).
   return torch::nn::utils::clip_grad_norm_(masters_.master_tensors(), std::numeric_limits<double>::infinity());
 }

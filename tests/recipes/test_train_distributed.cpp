@@ -68,7 +68,8 @@ void check_same_training(const fs::path& reference, const fs::path& run) {
 
 }  // namespace
 
-TEST_CASE("train distributed: 2 and 4 ranks equal one process, for sharding none and optimizer", "[train][dist]") {
+TEST_CASE("train distributed: 2 and 4 ranks equal one process, for sharding none, optimizer and full",
+          "[train][dist]") {
   TempDir dir;
   write_text(dir / "c.yaml", tiny_train_yaml("unused"));
   const std::vector<std::string> micro1{"train.micro_batch_size=1", "checkpoint.every_steps=0"};
@@ -76,12 +77,16 @@ TEST_CASE("train distributed: 2 and 4 ranks equal one process, for sharding none
   INFO(single.output);
   REQUIRE(single.exit_code == 0);
 
-  for (const std::string sharding : {"none", "optimizer"}) {
+  // full twice: with activation checkpointing (layers gathered per forward and per recompute) and
+  // without (layers stay whole until the micro-batch's backward is done).
+  for (const std::string sharding : {"none", "optimizer", "full", "full checkpointed"}) {
     for (const int world : {2, 4}) {
       DYNAMIC_SECTION("sharding " << sharding << ", " << world << " ranks") {
         auto overrides = micro1;
-        overrides.push_back("train.sharding=" + sharding);
-        const fs::path out = dir / ("dp-" + sharding + "-" + std::to_string(world));
+        overrides.push_back("train.sharding=" + sharding.substr(0, sharding.find(' ')));
+        if (sharding == "full checkpointed") overrides.push_back("train.activation_checkpointing=true");
+        const fs::path out = dir / ("dp-" + sharding.substr(0, 4) + std::to_string(sharding.size()) + "-" +
+                                    std::to_string(world));
         require_all_ok(run_ranks(world, train_args(dir / "c.yaml", out, overrides), dir.path()));
         check_same_training(dir / "single", out);
         if (world == 2) {  // the same job again: bitwise identical
@@ -118,6 +123,20 @@ TEST_CASE("train distributed: resume with another world size (4 -> 2 -> 1 sharde
     REQUIRE(last.exit_code == 0);
     CHECK_THAT(last.output, Contains("resumed from"));
     check_same_training(dir / "clean", run);
+  }
+  SECTION("full sharding, checkpointed: 2 ranks killed after step 3, then 4 ranks") {
+    const fs::path run = dir / "run";
+    const std::vector<std::string> full{"train.micro_batch_size=1", "train.sharding=full",
+                                        "train.activation_checkpointing=true"};
+    const auto reference = run_ctxext(train_args(dir / "c.yaml", dir / "clean-full", full));
+    REQUIRE(reference.exit_code == 0);
+    const auto killed = run_ranks(2, train_args(dir / "c.yaml", run, full), dir.path(),
+                                  {{0, "CTXEXT_FAULT=after-step-3"}, {1, "CTXEXT_FAULT=after-step-3"}});
+    for (const auto& r : killed) CHECK(r.exit_code == -1);
+    const auto resumed = run_ranks(4, train_args(dir / "c.yaml", run, full), dir.path());
+    require_all_ok(resumed);
+    CHECK_THAT(resumed[0].log, Contains("resumed from"));
+    check_same_training(dir / "clean-full", run);
   }
   SECTION("1 process killed after step 3, then 2 ranks") {
     const fs::path run = dir / "run";
@@ -190,10 +209,10 @@ TEST_CASE("train distributed: bad jobs fail on every rank with one line", "[trai
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.output, Contains("train.world_size") && Contains("launcher"));
   }
-  SECTION("sharding full is refused with what to use instead") {
-    const auto r = run_ctxext(train_args(dir / "c.yaml", dir / "run", {"train.sharding=full"}));
+  SECTION("an unknown sharding names the choices") {
+    const auto r = run_ctxext(train_args(dir / "c.yaml", dir / "run", {"train.sharding=zero3"}));
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.output, Contains("train.sharding") && Contains("not implemented yet"));
+    CHECK_THAT(r.output, Contains("train.sharding") && Contains("none, optimizer, full"));
   }
 }
 

@@ -1,0 +1,202 @@
+#include "train/flat_shard.h"
+
+#include <algorithm>
+#include <regex>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+
+namespace ctxext {
+
+namespace fs = std::filesystem;
+
+namespace {
+torch::optim::AdamWOptions adamw_options(const AdamWSettings& s) {
+  return torch::optim::AdamWOptions(s.lr).betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(s.weight_decay);
+}
+}  // namespace
+
+template <typename Copy>
+void FlatShard::for_each_overlap(int64_t begin, int64_t count, Copy&& copy) const {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const int64_t offset = layout_.offset(i), numel = layout_.numels()[i];
+    const int64_t lo = std::max(begin, offset), hi = std::min(begin + count, offset + numel);
+    if (lo < hi) copy(i, lo - offset, lo - begin, hi - lo);
+  }
+}
+
+FlatShard::FlatShard(NamedTensors params, dist::Communicator& comm, const AdamWSettings& settings,
+                     torch::Device state_device)
+    : params_(std::move(params)), comm_(comm) {
+  std::vector<int64_t> numels;
+  for (const auto& [name, p] : params_) numels.push_back(p.numel());
+  layout_ = dist::FlatLayout(numels, comm_.world_size());
+  begin_ = layout_.shard_begin(comm_.rank());
+  // This rank's fp32 masters: its slice of the flat parameters (zero in the padding).
+  const auto fp32 = torch::TensorOptions().dtype(torch::kFloat32);
+  master_ = torch::zeros({layout_.shard_numel()}, fp32.device(state_device));
+  for_each_overlap(begin_, layout_.shard_numel(), [&](size_t i, int64_t from, int64_t to, int64_t len) {
+    master_.narrow(0, to, len).copy_(params_[i].second.detach().reshape({-1}).narrow(0, from, len));
+  });
+  grad_shard_ = torch::zeros({layout_.shard_numel()}, fp32.device(params_.front().second.device()));
+  optimizer_ = std::make_unique<torch::optim::AdamW>(std::vector<torch::Tensor>{master_}, adamw_options(settings));
+}
+
+int64_t FlatShard::bucket_numel() const { return std::max<int64_t>(1, kBucketBytes / 4 / comm_.world_size()); }
+
+void FlatShard::reduce_scatter_grads(bool accumulate, const char* what) {
+  // The piece [j, j + n) of every rank's shard, laid rank after rank, is summed into this rank's
+  // gradient shard [j, j + n) by one reduce-scatter.
+  const int world = comm_.world_size();
+  const int64_t shard = layout_.shard_numel();
+  for (int64_t j = 0; j < shard; j += bucket_numel()) {
+    const int64_t n = std::min(bucket_numel(), shard - j);
+    auto input = torch::zeros({world * n}, grad_shard_.options());
+    for (int r = 0; r < world; ++r)
+      for_each_overlap(layout_.shard_begin(r) + j, n, [&](size_t i, int64_t from, int64_t to, int64_t len) {
+        const auto& g = params_[i].second.grad();
+        if (g.defined()) input.narrow(0, r * n + to, len).copy_(g.reshape({-1}).narrow(0, from, len));
+      });
+    auto output = grad_shard_.narrow(0, j, n);
+    if (!accumulate) {
+      comm_.reduce_scatter_sum(output, input, what);
+      continue;
+    }
+    auto summed = torch::empty({n}, grad_shard_.options());
+    comm_.reduce_scatter_sum(summed, input, what);
+    output.add_(summed);
+  }
+}
+
+double FlatShard::local_grad_sum_of_squares() const {
+  return grad_shard_.to(torch::kFloat64).pow(2).sum().item<double>();
+}
+
+void FlatShard::zero_grad() { grad_shard_.zero_(); }
+
+void FlatShard::step(double lr, double coef) {
+  if (coef < 1.0) grad_shard_.mul_(coef);
+  for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+  master_.mutable_grad() = grad_shard_.to(master_.device());
+  optimizer_->step();
+}
+
+void FlatShard::all_gather_params(const char* what) { start_all_gather_params(what)(); }
+
+std::function<void()> FlatShard::start_all_gather_params(const char* what) {
+  struct Piece {
+    int64_t begin, count;
+    torch::Tensor shard, gathered;  // [count] this rank's, [world * count] every rank's
+    dist::PendingCollective pending;
+  };
+  const int world = comm_.world_size();
+  const int64_t shard = layout_.shard_numel();
+  const auto options = params_.front().second.options();
+  auto pieces = std::make_shared<std::vector<Piece>>();
+  for (int64_t j = 0; j < shard; j += bucket_numel()) {
+    const int64_t n = std::min(bucket_numel(), shard - j);
+    Piece piece{j, n, master_.detach().narrow(0, j, n).to(options.device(), options.dtype().toScalarType()),
+                torch::empty({world * n}, options), {}};
+    piece.pending = comm_.all_gather_async(piece.gathered, piece.shard, what);
+    pieces->push_back(std::move(piece));
+  }
+  return [this, pieces, world] {
+    torch::NoGradGuard no_grad;
+    for (auto& piece : *pieces) {
+      piece.pending.wait();
+      for (int r = 0; r < world; ++r)
+        for_each_overlap(layout_.shard_begin(r) + piece.begin, piece.count,
+                         [&](size_t i, int64_t from, int64_t to, int64_t len) {
+                           params_[i].second.view({-1}).narrow(0, from, len).copy_(
+                               piece.gathered.narrow(0, r * piece.count + to, len));
+                         });
+    }
+  };
+}
+
+std::map<std::string, torch::Tensor> FlatShard::state_tensors(const std::string& prefix) const {
+  const auto& states = optimizer_->state();
+  const auto it = states.find(master_.unsafeGetTensorImpl());
+  int64_t steps = 0;
+  torch::Tensor avg = torch::zeros_like(master_), avg_sq = torch::zeros_like(master_);
+  if (it != states.end()) {
+    const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+    avg = s.exp_avg();
+    avg_sq = s.exp_avg_sq();
+    steps = s.step();
+  }
+  return {{prefix + "master", master_.detach().cpu()},
+          {prefix + "exp_avg", avg.cpu()},
+          {prefix + "exp_avg_sq", avg_sq.cpu()},
+          {prefix + "step", torch::tensor(steps, torch::kInt64)},
+          {prefix + "shard_begin", torch::tensor(begin_, torch::kInt64)},
+          {prefix + "parameter_numels", torch::tensor(layout_.numels(), torch::kInt64)}};
+}
+
+void FlatShard::load_state(const std::vector<std::map<std::string, torch::Tensor>>& saved, const std::string& prefix,
+                           const std::string& origin) {
+  const int64_t end = begin_ + layout_.shard_numel();
+  auto avg = torch::zeros_like(master_), avg_sq = torch::zeros_like(master_);
+  int64_t steps = -1;
+  const auto numels = torch::tensor(layout_.numels(), torch::kInt64);
+  torch::NoGradGuard no_grad;
+  for (size_t rank = 0; rank < saved.size(); ++rank) {
+    const auto& tensors = saved[rank];
+    const auto get = [&](const char* key) -> const torch::Tensor& {
+      const auto it = tensors.find(prefix + key);
+      if (it == tensors.end()) fail("{}: {} has no tensor '{}{}'", origin, shard_file_name(rank, saved.size()), prefix, key);
+      return it->second;
+    };
+    if (!torch::equal(get("parameter_numels"), numels))
+      fail("{}: {} was written for parameters of other sizes ({}parameter_numels)", origin,
+           shard_file_name(rank, saved.size()), prefix);
+    const int64_t step = get("step").item<int64_t>();
+    if (steps >= 0 && step != steps)
+      fail("{}: {} holds AdamW step {}, the other shards {}", origin, shard_file_name(rank, saved.size()), step, steps);
+    steps = step;
+    // The overlap of the saved shard [b, b + n) with this rank's [begin_, end), real elements only.
+    const int64_t b = get("shard_begin").item<int64_t>(), n = get("master").numel();
+    const int64_t lo = std::max(begin_, b), hi = std::min({end, b + n, layout_.numel()});
+    if (lo >= hi) continue;
+    master_.narrow(0, lo - begin_, hi - lo).copy_(get("master").narrow(0, lo - b, hi - lo));
+    avg.narrow(0, lo - begin_, hi - lo).copy_(get("exp_avg").narrow(0, lo - b, hi - lo));
+    avg_sq.narrow(0, lo - begin_, hi - lo).copy_(get("exp_avg_sq").narrow(0, lo - b, hi - lo));
+  }
+  if (steps <= 0) return;  // saved before the first step: no AdamW state yet
+  auto state = std::make_unique<torch::optim::AdamWParamState>();
+  state->exp_avg(avg);
+  state->exp_avg_sq(avg_sq);
+  state->step(steps);
+  optimizer_->state()[master_.unsafeGetTensorImpl()] = std::move(state);
+}
+
+std::string shard_file_name(int rank, int world_size) {
+  return fmt::format("zero-shard-{:05d}-of-{:05d}.safetensors", rank, world_size);
+}
+
+std::vector<std::map<std::string, torch::Tensor>> read_shard_files(const fs::path& folder) {
+  static const std::regex pattern("zero-shard-([0-9]{5})-of-([0-9]{5})\\.safetensors");
+  std::map<int, fs::path> files;
+  int saved_world = -1;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (!std::regex_match(name, m, pattern)) continue;
+    const int world = std::stoi(m[2]);
+    if (saved_world >= 0 && world != saved_world)
+      fail("{}: shard files of two world sizes ({} and {})", folder.string(), saved_world, world);
+    saved_world = world;
+    files[std::stoi(m[1])] = entry.path();
+  }
+  if (saved_world < 0)
+    fail("{}: no zero-shard-*.safetensors: the checkpoint was not written with train.sharding optimizer or full",
+         folder.string());
+  std::vector<std::map<std::string, torch::Tensor>> shards;
+  for (int r = 0; r < saved_world; ++r) {
+    if (!files.count(r)) fail("{}: missing {}", folder.string(), shard_file_name(r, saved_world));
+    shards.push_back(read_safetensors(files.at(r)).tensors);
+  }
+  return shards;
+}
+
+}  // namespace ctxext

@@ -1,0 +1,74 @@
+// A group of parameters seen as one flat vector split over the ranks (dist::FlatLayout): this
+// rank keeps the fp32 master copy of its shard, the fp32 gradient of its shard summed over ranks,
+// and AdamW's state over them (12 + 4 bytes per parameter / world size). Collectives run in
+// buckets of at most kBucketBytes, so no flat copy of the whole group is ever built.
+// ShardedAdamW (ZeRO-2) uses one over all parameters; FullyShardedAdamW (ZeRO-3) one per layer.
+// AdamW is elementwise, so stepping a flat shard is the same arithmetic as stepping each tensor.
+#pragma once
+#include <torch/optim/adamw.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dist/communicator.h"
+#include "dist/flat_layout.h"
+#include "train/optimizer_state.h"
+#include "train/weight_update.h"
+
+namespace ctxext {
+
+class FlatShard {
+ public:
+  static constexpr int64_t kBucketBytes = int64_t(64) << 20;  // fp32 input of one collective
+
+  // params: full-size tensors (their values seed the masters). state_device: where the masters,
+  // the gradient shard and the moments live.
+  FlatShard(NamedTensors params, dist::Communicator& comm, const AdamWSettings& settings, torch::Device state_device);
+
+  // Every rank's parameter gradients (undefined = zero), summed over ranks, into this rank's
+  // gradient shard: replacing it, or added to it (accumulate: one call per micro-batch).
+  void reduce_scatter_grads(bool accumulate, const char* what);
+  double local_grad_sum_of_squares() const;  // of this rank's gradient shard, float64
+  void zero_grad();                          // the gradient shard back to 0
+  // Gradient shard x coef (clipping; 1 = unchanged), then one AdamW step at lr on the masters.
+  void step(double lr, double coef);
+  // Every rank's masters, rounded to each parameter's dtype, into the parameters (full storage).
+  void all_gather_params(const char* what);
+  // The same in two halves: the collectives start now; the returned function waits for them and
+  // copies into the parameters, which must then hold their full storage (ZeRO-3's prefetch).
+  std::function<void()> start_all_gather_params(const char* what);
+
+  // This rank's state under `prefix` ("master", "exp_avg", "exp_avg_sq", "step", "shard_begin",
+  // "parameter_numels"), CPU tensors for a checkpoint file.
+  std::map<std::string, torch::Tensor> state_tensors(const std::string& prefix) const;
+  // Restores from every saved rank's state_tensors (any world size): each saved shard's overlap
+  // with this rank's shard is copied. origin names the checkpoint in errors.
+  void load_state(const std::vector<std::map<std::string, torch::Tensor>>& saved, const std::string& prefix,
+                  const std::string& origin);
+
+  const NamedTensors& params() const { return params_; }
+
+ private:
+  // Calls copy(parameter, offset in it, offset in the range, length) for every parameter piece in
+  // the flat range [begin, begin + count).
+  template <typename Copy>
+  void for_each_overlap(int64_t begin, int64_t count, Copy&& copy) const;
+  int64_t bucket_numel() const;  // elements of one rank's piece per collective
+
+  NamedTensors params_;
+  dist::Communicator& comm_;
+  dist::FlatLayout layout_;
+  int64_t begin_ = 0;         // this rank's first element in the flat vector
+  torch::Tensor master_;      // [shard] fp32
+  torch::Tensor grad_shard_;  // [shard] fp32
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+};
+
+// Every "zero-shard-<r>-of-<w>.safetensors" of a checkpoint folder, by rank (all w of them).
+std::vector<std::map<std::string, torch::Tensor>> read_shard_files(const std::filesystem::path& folder);
+std::string shard_file_name(int rank, int world_size);
+
+}  // namespace ctxext

@@ -1,17 +1,59 @@
-// ctxext validate CONFIG [key=value ...]: parse and check a config without running anything.
+// ctxext validate CONFIG [key=value ...]: parse and check a config without running anything, and
+// print the training plan (samples, epochs, steps, global batch, tokens). The samples are counted by
+// reading the data file with the tokenizer, as training would (no model weights are loaded); when
+// either file is not readable, the plan says what it is missing.
+#include <fmt/format.h>
+
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "core/config.h"
+#include "data/dataset.h"
+#include "data/sample_selection.h"
 #include "recipes/ablate_recipe.h"
 #include "recipes/job_config.h"
+#include "train/train_plan.h"
 
 namespace ctxext::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string training_plan(const JobConfig& job) {
+  const auto& t = job.train;
+  const std::string batch = fmt::format("global batch {} = micro {} x accumulation {}", t.global_batch_size,
+                                        t.micro_batch_size, t.accumulation_steps());
+  const std::string tokenizer_path = job.tokenizer_path();
+  std::string missing;
+  if (!fs::is_regular_file(job.data.path)) missing = "data.path " + job.data.path;
+  else if (tokenizer_path.empty()) missing = "data.tokenizer";
+  else if (!fs::is_regular_file(tokenizer_path)) missing = "the tokenizer " + tokenizer_path;
+  if (!missing.empty()) {
+    const std::string length =
+        t.epochs > 0 ? fmt::format("{} epochs", t.epochs) : fmt::format("{} steps", t.steps);
+    return fmt::format("{}, {}; samples, steps and tokens need the data ({} is not readable)", length, batch, missing);
+  }
+  const auto dataset = data::load_dataset(job.data, data::Tokenizer::load(tokenizer_path));
+  const TrainPlan plan = resolve_steps(t, static_cast<int64_t>(dataset.samples.size()));
+  const data::SampleOrder order(plan.num_samples, job.data.seed, job.data.shuffle);
+  int64_t tokens = 0, supervised = 0;
+  for (int64_t step = 0; step < plan.steps; ++step)
+    for (int64_t index : order.take(plan.data_position_at(step), plan.global_batch_size)) {
+      tokens += dataset.samples[index].size();
+      supervised += dataset.samples[index].num_supervised();
+    }
+  return fmt::format("{}; {}; tokens {} ({} supervised)", plan.describe(), batch, tokens, supervised);
+}
+
+}  // namespace
 
 void add_validate(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "validate", "Check a YAML config (and key=value overrides) without running it: a training config, or an "
-                  "ablation config (one with a top-level `methods:` list, whose base training config is checked too)");
+                  "ablation config (one with a top-level `methods:` list, whose base training config is checked too). "
+                  "For a training config, print the plan: samples after the length policy (read with the tokenizer, "
+                  "no model weights), epochs, steps, global batch and tokens");
   auto config_path = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   cmd->add_option("config", *config_path, "YAML config file")->required()->check(CLI::ExistingFile);
@@ -24,7 +66,8 @@ void add_validate(CLI::App& app) {
       return;
     }
     const JobConfig job = parse_job_config(config);
-    std::cout << *config_path << ": ok (" << job.summary() << ")" << std::endl;
+    const std::string plan = training_plan(job);
+    std::cout << *config_path << ": ok (" << job.summary() << ")\nplan: " << plan << std::endl;
   });
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 namespace ctxext {
 
 RuntimeOptions parse_runtime_options(const ConfigNode& node) {
@@ -46,9 +48,18 @@ JobConfig parse_job_config(const Config& config, const RopeOptions& rope_default
 }
 
 std::string JobConfig::summary() const {
-  return fmt::format("model={} rope={} x{} steps={} global_batch={} output_dir={}",
-                     model.path.empty() ? "preset:" + model.preset : model.path, rope.type, rope.factor,
-                     train.steps, train.global_batch_size, output_dir);
+  std::string length;  // as configured; the steps an epoch makes need the data (train/train_plan.h)
+  if (train.epochs > 0) length += fmt::format(" epochs={}", train.epochs);
+  if (train.steps > 0) length += fmt::format(" steps={}", train.steps);
+  return fmt::format("model={} rope={} x{}{} global_batch={} output_dir={}",
+                     model.path.empty() ? "preset:" + model.preset : model.path, rope.type, rope.factor, length,
+                     train.global_batch_size, output_dir);
+}
+
+std::string JobConfig::tokenizer_path() const {
+  if (!data.tokenizer.empty()) return data.tokenizer;
+  if (!model.path.empty()) return (std::filesystem::path(model.path) / "tokenizer.model").string();
+  return "";
 }
 
 }  // namespace ctxext

@@ -42,6 +42,8 @@ struct JobConfig {
   // (recipes/resume_guard.h); each must be a key the config has.
   std::vector<std::string> resume_allow_changed;
   std::string summary() const;
+  // data.tokenizer, else the model folder's tokenizer.model; empty when neither is given.
+  std::string tokenizer_path() const;
 };
 
 // `rope_defaults`: the model's RoPE settings the `rope:` section applies over.

@@ -64,8 +64,7 @@ void TrainRecipe::setup() {
             model_config_.rope.factor, model_config_.rope.effective_theta());
 
   // Data: the tokenizer of the data section, else the model folder's.
-  std::string tokenizer_path = job_.data.tokenizer;
-  if (tokenizer_path.empty() && !job_.model.path.empty()) tokenizer_path = (fs::path(job_.model.path) / "tokenizer.model").string();
+  const std::string tokenizer_path = job_.tokenizer_path();
   if (tokenizer_path.empty()) fail("{}: data.tokenizer is required when the model is a preset", config_.source_name());
   const auto tokenizer = data::Tokenizer::load(tokenizer_path);
   if (tokenizer.vocab_size() > model_config_.vocab_size)
@@ -74,6 +73,8 @@ void TrainRecipe::setup() {
   dataset_ = data::load_dataset(job_.data, tokenizer);
   if (dataset_.samples.empty()) fail("{}: no sample left after the length policy", job_.data.path);
   order_ = std::make_unique<data::SampleOrder>(static_cast<int64_t>(dataset_.samples.size()), job_.data.seed, job_.data.shuffle);
+  // Steps: from the epochs (or as given) over the samples the length policy kept.
+  plan_ = resolve_steps(job_.train, static_cast<int64_t>(dataset_.samples.size()));
 
   // Optimizer over fp32 masters (the parameters themselves in fp32 training).
   for (const auto& item : model_->named_parameters()) params_.emplace_back(item.key(), item.value());
@@ -89,10 +90,13 @@ void TrainRecipe::setup() {
   if (job_.resume == "auto") resume_folder = find_latest_checkpoint(output_dir_);
   else if (job_.resume != "none") resume_folder = fs::path(job_.resume);
   if (resume_folder) resume_from(*resume_folder);
+  if (state_.data_position != plan_.data_position_at(state_.step))
+    fail("{}: resumed at step {} and data position {}, but this run puts step {} at position {} ({}): the data or "
+         "the batch changed since that checkpoint was written", resume_folder->string(), state_.step,
+         state_.data_position, state_.step, plan_.data_position_at(state_.step), plan_.describe());
   metrics_ = std::make_unique<MetricsLog>(output_dir_ / "metrics.jsonl", state_.step);
-  log::info("training {} steps: global batch {} = micro {} x accumulation {}; {} samples; output {}", job_.train.steps,
-            job_.train.global_batch_size, job_.train.micro_batch_size, job_.train.accumulation_steps(),
-            dataset_.samples.size(), output_dir_.string());
+  log::info("training {}; micro batch {} x accumulation {}; output {}", plan_.describe(),
+            job_.train.micro_batch_size, job_.train.accumulation_steps(), output_dir_.string());
 }
 
 void TrainRecipe::resume_from(const fs::path& folder) {
@@ -118,7 +122,7 @@ void TrainRecipe::resume_from(const fs::path& folder) {
 bool TrainRecipe::train_step(StepMetrics& metrics) {
   const auto& t = job_.train;
   const int64_t step = state_.step;
-  const double lr = learning_rate_at(t, step);
+  const double lr = learning_rate_at(t, plan_.steps, step);
   for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
 
   const std::vector<int64_t> indices = order_->take(state_.data_position, t.global_batch_size);
@@ -142,7 +146,7 @@ bool TrainRecipe::train_step(StepMetrics& metrics) {
   metrics.lr = lr;
   metrics.grad_norm = grad_norm;
   metrics.tokens = supervised;
-  state_.data_position += t.global_batch_size;
+  state_.data_position = plan_.data_position_at(step + 1);  // an epoch's partial batch is skipped
   state_.step += 1;
   if (!std::isfinite(loss_total) || !std::isfinite(grad_norm)) {
     if (t.nan_policy == "abort") {
@@ -163,10 +167,9 @@ bool TrainRecipe::train_step(StepMetrics& metrics) {
 }
 
 void TrainRecipe::train() {
-  const auto& t = job_.train;
-  Progress progress("train", t.steps);
+  Progress progress("train", plan_.steps);
   progress.update(state_.step);
-  while (state_.step < t.steps) {
+  while (state_.step < plan_.steps) {
     const auto start = std::chrono::steady_clock::now();
     StepMetrics metrics;
     metrics.skipped = !train_step(metrics);
@@ -178,7 +181,7 @@ void TrainRecipe::train() {
                                              metrics.grad_norm, metrics.tokens_per_s));
     fault_point(fmt::format("after-step-{}", state_.step));
     const auto& every = job_.checkpoint.every_steps;
-    if (every > 0 && state_.step % every == 0 && state_.step < t.steps) save_checkpoint_now();
+    if (every > 0 && state_.step % every == 0 && state_.step < plan_.steps) save_checkpoint_now();
   }
   progress.finish();
 }

@@ -14,6 +14,7 @@
 #include "train/checkpoint_store.h"
 #include "train/master_weights.h"
 #include "train/metrics_log.h"
+#include "train/train_plan.h"
 
 namespace ctxext {
 
@@ -48,6 +49,7 @@ class TrainRecipe {
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   data::Dataset dataset_;
   std::unique_ptr<data::SampleOrder> order_;
+  TrainPlan plan_;  // the resolved steps and each step's data position
   std::unique_ptr<MetricsLog> metrics_;
   TrainerState state_;
 };

@@ -9,7 +9,13 @@ namespace ctxext {
 TrainOptions parse_train_options(const ConfigNode& node) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   TrainOptions o;
-  o.steps = node.get_int("steps", o.steps, 1, 100000000);
+  // Absent or null (train.epochs=null on the command line): not given.
+  if (node.get_optional<int64_t>("epochs")) o.epochs = node.get_int("epochs", o.epochs, 1, 1000000);
+  if (node.get_optional<int64_t>("steps")) o.steps = node.get_int("steps", o.steps, 1, 100000000);
+  o.drop_last = node.get<bool>("drop_last", o.drop_last);
+  if (!o.drop_last)
+    node.reject("drop_last", "only true is supported: an epoch's last partial batch would need micro-batches and "
+                             "ranks of unequal size, which the trainer does not build (the paper drops it too)");
   o.lr = node.get<double>("lr", o.lr);
   if (!(o.lr > 0.0 && o.lr < 1.0)) node.reject("lr", "must be > 0 and < 1");
   o.weight_decay = node.get_number("weight_decay", o.weight_decay, 0.0, 1.0);
@@ -18,7 +24,7 @@ TrainOptions parse_train_options(const ConfigNode& node) {
   o.eps = node.get<double>("eps", o.eps);
   if (!(o.eps > 0.0)) node.reject("eps", "must be > 0");
   o.schedule = node.get_choice("schedule", o.schedule, {"constant", "linear", "cosine"});
-  o.warmup_steps = node.get_int("warmup_steps", o.warmup_steps, 0, o.steps);
+  o.warmup_steps = node.get_int("warmup_steps", o.warmup_steps, 0, o.steps > 0 ? o.steps : 100000000);
   o.min_lr_ratio = node.get_number("min_lr_ratio", o.min_lr_ratio, 0.0, 1.0);
   o.micro_batch_size = node.get_int("micro_batch_size", o.micro_batch_size, 1, 1 << 20);
   o.global_batch_size = node.get_int("global_batch_size", o.global_batch_size, 1, 1 << 24);
@@ -31,6 +37,9 @@ TrainOptions parse_train_options(const ConfigNode& node) {
   o.precision = node.get_choice("precision", o.precision, {"auto", "fp32", "bf16"});
   o.activation_checkpointing = node.get<bool>("activation_checkpointing", o.activation_checkpointing);
   node.check_no_unknown_keys();
+  if (o.epochs == 0 && o.steps == 0)
+    fail("{}: missing required key '{}' or '{}' (one or the other: the steps are derived from the epochs)",
+         node.where(""), node.key_path("epochs"), node.key_path("steps"));
   return o;
 }
 

@@ -1,5 +1,7 @@
 // The YAML `train:` and `checkpoint:` sections: optimizer, schedule, batch arithmetic, precision,
-// failure policy, checkpoint cadence.
+// failure policy, checkpoint cadence. The run's length is given as epochs or as steps (one or the
+// other, or both agreeing); the number of steps is resolved once the data is loaded
+// (train/train_plan.h), so these options keep what the config says.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -9,7 +11,9 @@
 namespace ctxext {
 
 struct TrainOptions {
-  int64_t steps = 6;                 // optimizer steps
+  int64_t epochs = 0;                // passes over the samples; 0: not given
+  int64_t steps = 0;                 // optimizer steps; 0: not given (derived from epochs)
+  bool drop_last = true;             // an epoch's last partial global batch is skipped
   double lr = 2e-5;
   double weight_decay = 0.0;         // decoupled (AdamW)
   double beta1 = 0.9;

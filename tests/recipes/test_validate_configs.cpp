@@ -28,6 +28,7 @@ TEST_CASE("validate: every config under configs/ is valid", "[config][cli]") {
     INFO(entry.path() << ": " << result.output);
     CHECK(result.exit_code == 0);
     CHECK_THAT(result.output, Contains(": ok"));
+    if (text.find("\nmethods:") == std::string::npos) CHECK_THAT(result.output, Contains("\nplan: "));
     ++checked;
   }
   CHECK(checked >= 17);
@@ -44,4 +45,37 @@ TEST_CASE("validate: a bad key or value fails with exit 2 and names it", "[confi
   r = run_ctxext({"validate", (dir / "missing.yaml").string()});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Contains("missing.yaml"));
+}
+
+TEST_CASE("validate: a training config prints the plan derived from its data", "[config][cli]") {
+  // The tiny recipe: 100 samples after the length policy, 2 epochs of global batch 32.
+  auto r = run_ctxext({"validate", "configs/tiny/eabf.yaml"});
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("epochs=2") &&
+                           Contains("plan: 6 steps = 2 epochs x 3 steps of global batch 32 over 100 samples "
+                                    "(4 dropped per epoch); global batch 32 = micro 4 x accumulation 8; tokens "));
+  r = run_ctxext({"validate", "configs/tiny/eabf.yaml", "train.epochs=null", "train.steps=4"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("plan: 4 steps of global batch 32 over 100 samples, 3 steps per epoch (4 dropped "
+                                "per epoch): 2 epochs, the last one partial"));
+  // Problems training would meet at setup are met here.
+  r = run_ctxext({"validate", "configs/tiny/eabf.yaml", "data.num_samples=20"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Contains("train.global_batch_size = 32") && Contains("20 samples"));
+  r = run_ctxext({"validate", "configs/tiny/eabf.yaml", "train.steps=5"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Contains("train.epochs = 2 and train.steps = 5 disagree"));
+
+  // Without a readable tokenizer the plan says what it cannot count yet.
+  TempDir dir;
+  fs::create_directories(dir / "model");
+  write_text(dir / "chat.jsonl", "");
+  r = run_ctxext({"validate", "configs/llama2-7b-chat/eabf.yaml", "model.path=" + (dir / "model").string(),
+                  "data.path=" + (dir / "chat.jsonl").string()});
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("plan: 2 epochs, global batch 32 = micro 1 x accumulation 32; samples, steps and "
+                                "tokens need the data") &&
+                           Contains("tokenizer.model is not readable"));
 }

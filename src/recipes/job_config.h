@@ -16,6 +16,7 @@ struct RuntimeOptions {
   int threads = 0;             // intra-op threads; 0 = all cores
   std::string device = "cpu";  // cpu | cuda
   int64_t seed = 0;
+  int64_t dist_timeout_s = 300;  // a collective or the rendezvous waiting longer fails the job
 };
 
 RuntimeOptions parse_runtime_options(const ConfigNode& node);

@@ -1,7 +1,6 @@
 #include "recipes/train_recipe.h"
 
 #include <ATen/core/Generator.h>
-#include <torch/nn/utils/clip_grad.h>
 
 #include <chrono>
 #include <cmath>
@@ -14,9 +13,12 @@
 #include "model/hf_checkpoint.h"
 #include "model/hf_config.h"
 #include "model/llama_init.h"
+#include "io/temp_orphans.h"
+#include "recipes/resume_guard.h"
 #include "train/gradient_accumulation.h"
 #include "train/lr_schedule.h"
-#include "train/optimizer_state.h"
+#include "io/safetensors.h"
+#include "train/causal_lm_loss.h"
 
 namespace ctxext {
 
@@ -25,6 +27,24 @@ namespace fs = std::filesystem;
 namespace {
 // Positions per loss chunk: bounds the float32 logits to ~chunk x vocab.
 constexpr int64_t kLossChunk = 1024;
+
+// Ranks started with different resolved configs would train different things: refuse, naming the
+// first rank that differs from rank 0 and each key with both values.
+void check_same_config_on_every_rank(dist::Communicator& comm, const Config& config) {
+  const auto texts = comm.all_gather_strings(config.to_yaml(), "config exchange");
+  for (int r = 1; r < comm.world_size(); ++r) {
+    if (texts[r] == texts[0]) continue;
+    const auto values = [&](int rank) {
+      return resolved_job_values(Config::parse(texts[rank], fmt::format("rank {}'s config", rank)));
+    };
+    std::vector<std::string> keys;
+    for (const auto& change : config_changes(values(0), values(r)))
+      keys.push_back(fmt::format("{} = {} on rank 0, {} on rank {}", change.key, change.before, change.after, r));
+    if (keys.empty()) keys.push_back("the texts differ in a key no parser reads");
+    fail("{}: the ranks were started with different configs ({}); start every rank with the same config and overrides",
+         config.source_name(), fmt::join(keys, "; "));
+  }
+}
 }  // namespace
 
 TrainRecipe::TrainRecipe(const Config& config) : config_(config) {
@@ -33,13 +53,42 @@ TrainRecipe::TrainRecipe(const Config& config) : config_(config) {
 }
 
 torch::Device TrainRecipe::device() const {
-  return job_.runtime.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  if (job_.runtime.device != "cuda") return torch::Device(torch::kCPU);
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(comm_ ? comm_->local_rank() : 0));
+}
+
+void TrainRecipe::join_job() {
+  const dist::LaunchEnv env = dist::read_launch_env();
+  if (!env.distributed()) {
+    comm_ = std::make_unique<dist::Communicator>();
+    return;
+  }
+  const auto backend = job_.runtime.device == "cuda" ? dist::Backend::nccl : dist::Backend::gloo;
+  log::set_rank(env.rank, env.world_size);
+  comm_ = std::make_unique<dist::Communicator>(env, backend, std::chrono::seconds(job_.runtime.dist_timeout_s));
+  log::info("joined {} ranks ({}, store {}{}; this is rank {}, local rank {})", env.world_size,
+            comm_->backend_name(), env.store_address(), env.agent_store ? " served by torchrun's agent" : "", env.rank,
+            env.local_rank);
+  check_same_config_on_every_rank(*comm_, config_);
 }
 
 void TrainRecipe::setup() {
-  configure_threads(job_.runtime.threads);
-  if (device().is_cuda() && !torch::cuda::is_available())
+  if (job_.runtime.device == "cuda" && !torch::cuda::is_available())
     fail("{}: runtime.device = cuda but no CUDA device is available", config_.source_name());
+  join_job();
+  configure_threads(job_.runtime.threads);
+  std::string refused;  // rank 0's reason to stop, told to every rank so none waits for it
+  if (comm_->is_main()) {  // one writer per output_dir; then the temporaries of killed writes go
+    try {
+      run_lock_ = std::make_unique<RunLock>(output_dir_);
+      remove_orphaned_temporaries(output_dir_);
+      remove_orphaned_temporaries(output_dir_ / "checkpoints");
+    } catch (const Error& e) {
+      refused = e.what();
+    }
+  }
+  refused = comm_->broadcast_string(refused, 0, "run lock result");
+  if (!refused.empty()) fail("{}{}", comm_->is_main() ? "" : "rank 0 stopped the job: ", refused);
   torch::manual_seed(job_.runtime.seed);
 
   // Model: the checkpoint's own RoPE settings are the defaults the rope: section overrides.
@@ -57,6 +106,12 @@ void TrainRecipe::setup() {
     if (job_.rope_given) model_config_.rope = job_.rope;
     model_ = make_random_llama(model_config_, static_cast<uint64_t>(job_.runtime.seed));
   }
+  job_.train.world_size = comm_->world_size();
+  const int64_t per_step = job_.train.micro_batch_size * job_.train.world_size;
+  if (job_.train.global_batch_size % per_step != 0)
+    fail("{}: train.global_batch_size {} is not a multiple of train.micro_batch_size {} x world size {} (from the "
+         "launcher) = {}", config_.source_name(), job_.train.global_batch_size, job_.train.micro_batch_size,
+         job_.train.world_size, per_step);
   model_->to(device(), dtype);
   model_->model->set_activation_checkpointing(job_.train.activation_checkpointing);
   log::info("model: {} parameters, {} layers, {}; rope {} (factor {}, theta {})", model_config_.num_parameters(),
@@ -76,43 +131,33 @@ void TrainRecipe::setup() {
   // Steps: from the epochs (or as given) over the samples the length policy kept.
   plan_ = resolve_steps(job_.train, static_cast<int64_t>(dataset_.samples.size()));
 
-  // Optimizer over fp32 masters (the parameters themselves in fp32 training).
+  // AdamW over fp32 masters (the parameters themselves in fp32 training), whole or sharded over ranks.
   for (const auto& item : model_->named_parameters()) params_.emplace_back(item.key(), item.value());
-  masters_ = std::make_unique<MasterWeights>(params_);
-  optimizer_ = std::make_unique<torch::optim::AdamW>(
-      masters_->master_tensors(), torch::optim::AdamWOptions(job_.train.lr)
-                                      .betas({job_.train.beta1, job_.train.beta2})
-                                      .eps(job_.train.eps)
-                                      .weight_decay(job_.train.weight_decay));
+  const auto& t = job_.train;
+  update_ = make_weight_update(t.sharding, *model_, *comm_, AdamWSettings{t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
 
   fs::create_directories(output_dir_);
   std::optional<fs::path> resume_folder;
   if (job_.resume == "auto") resume_folder = find_latest_checkpoint(output_dir_);
   else if (job_.resume != "none") resume_folder = fs::path(job_.resume);
+  // Only under the config it was trained with, and never back; a finished run is left as it is.
+  if (resume_folder && check_resume(*resume_folder, config_, job_, plan_.steps) == ResumeDecision::already_complete) {
+    complete_ = true;
+    return;
+  }
   if (resume_folder) resume_from(*resume_folder);
   if (state_.data_position != plan_.data_position_at(state_.step))
     fail("{}: resumed at step {} and data position {}, but this run puts step {} at position {} ({}): the data or "
          "the batch changed since that checkpoint was written", resume_folder->string(), state_.step,
          state_.data_position, state_.step, plan_.data_position_at(state_.step), plan_.describe());
-  metrics_ = std::make_unique<MetricsLog>(output_dir_ / "metrics.jsonl", state_.step);
+  if (comm_->is_main()) metrics_ = std::make_unique<MetricsLog>(output_dir_ / "metrics.jsonl", state_.step);
   log::info("training {}; micro batch {} x accumulation {}; output {}", plan_.describe(),
             job_.train.micro_batch_size, job_.train.accumulation_steps(), output_dir_.string());
 }
 
 void TrainRecipe::resume_from(const fs::path& folder) {
   const Checkpoint checkpoint = load_checkpoint(folder);
-  const std::string origin = (folder / "model.safetensors").string();
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& [name, master] : masters_->masters()) {
-      const auto it = checkpoint.model.find(name);
-      if (it == checkpoint.model.end()) fail("{}: missing tensor '{}'", origin, name);
-      if (it->second.sizes() != master.sizes()) fail("{}: tensor '{}' has the wrong shape", origin, name);
-      master.copy_(it->second);
-    }
-  }
-  masters_->masters_to_model();
-  load_adamw_state(*optimizer_, masters_->masters(), checkpoint.optimizer, (folder / "optimizer.safetensors").string());
+  update_->load(folder);
   at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global generator
   generator.set_state(checkpoint.rng_state);
   state_ = checkpoint.state;
@@ -123,23 +168,29 @@ bool TrainRecipe::train_step(StepMetrics& metrics) {
   const auto& t = job_.train;
   const int64_t step = state_.step;
   const double lr = learning_rate_at(t, plan_.steps, step);
-  for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
 
+  // This rank's consecutive part of the global batch, in micro-batches: over all ranks, the same
+  // samples one process would take for this step.
   const std::vector<int64_t> indices = order_->take(state_.data_position, t.global_batch_size);
+  const int64_t per_rank = t.global_batch_size / t.world_size;
+  const auto mine = indices.begin() + comm_->rank() * per_rank;
   std::vector<data::Batch> micro_batches;
   for (int64_t micro = 0; micro < t.accumulation_steps(); ++micro)
     micro_batches.push_back(data::make_batch(dataset_.samples,
-                                             std::vector<int64_t>(indices.begin() + micro * t.micro_batch_size,
-                                                                  indices.begin() + (micro + 1) * t.micro_batch_size)));
+                                             std::vector<int64_t>(mine + micro * t.micro_batch_size,
+                                                                  mine + (micro + 1) * t.micro_batch_size)));
+  // Every rank divides its loss by the supervised targets of the WHOLE global batch, so the
+  // gradient summed over ranks does not depend on how the tokens fell on them.
+  int64_t supervised = 0;
+  for (const auto& batch : micro_batches) supervised += count_supervised_targets(batch.labels);
+  supervised = comm_->all_reduce_sum(supervised, "supervised-token count all-reduce");
   for (auto& [name, p] : params_) p.mutable_grad() = torch::Tensor();
-  const AccumulatedStep accumulated = accumulate_gradients(*model_, micro_batches, device(), kLossChunk);
-  double loss_total = accumulated.loss;
+  const AccumulatedStep accumulated =
+      accumulate_gradients(*model_, micro_batches, device(), kLossChunk, supervised,
+                           {[this](bool last) { update_->begin_micro_batch(last); }, [this] { update_->end_micro_batch(); }});
+  double loss_total = comm_->all_reduce_sum(accumulated.loss, "loss all-reduce");
   if (fault_requested(fmt::format("nan-loss-{}", step + 1))) loss_total = std::nan("");
-  const int64_t supervised = accumulated.targets;
-
-  masters_->grads_to_masters();
-  const double max_norm = t.max_grad_norm > 0 ? t.max_grad_norm : std::numeric_limits<double>::infinity();
-  const double grad_norm = torch::nn::utils::clip_grad_norm_(masters_->master_tensors(), max_norm);
+  const double grad_norm = update_->reduce_gradients();
 
   metrics.step = step + 1;
   metrics.loss = loss_total;
@@ -160,15 +211,16 @@ bool TrainRecipe::train_step(StepMetrics& metrics) {
               state_.skipped_steps);
     return false;
   }
-  optimizer_->step();
-  masters_->masters_to_model();
+  update_->step(lr, grad_norm, t.max_grad_norm);
   state_.tokens_seen += supervised;
   return true;
 }
 
 void TrainRecipe::train() {
-  Progress progress("train", plan_.steps);
-  progress.update(state_.step);
+  if (complete_) return;
+  std::optional<Progress> progress;  // rank 0 reports for the whole job
+  if (comm_->is_main()) progress.emplace("train", plan_.steps);
+  if (progress) progress->update(state_.step);
   while (state_.step < plan_.steps) {
     const auto start = std::chrono::steady_clock::now();
     StepMetrics metrics;
@@ -176,31 +228,50 @@ void TrainRecipe::train() {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics.tokens_per_s = metrics.tokens / std::max(seconds, 1e-9);
     metrics.peak_mem_mb = peak_memory_mb(device().is_cuda());
-    metrics_->append(metrics);
-    progress.update(state_.step, fmt::format("loss {:.4f} lr {:.2e} |g| {:.3f} {:.0f} tok/s", metrics.loss, metrics.lr,
+    if (metrics_) metrics_->append(metrics);
+    if (progress)
+      progress->update(state_.step, fmt::format("loss {:.4f} lr {:.2e} |g| {:.3f} {:.0f} tok/s", metrics.loss, metrics.lr,
                                              metrics.grad_norm, metrics.tokens_per_s));
     fault_point(fmt::format("after-step-{}", state_.step));
     const auto& every = job_.checkpoint.every_steps;
     if (every > 0 && state_.step % every == 0 && state_.step < plan_.steps) save_checkpoint_now();
   }
-  progress.finish();
+  if (progress) progress->finish();
 }
 
 void TrainRecipe::save_checkpoint_now() {
-  std::map<std::string, torch::Tensor> weights;
-  for (const auto& [name, master] : masters_->masters()) weights[name] = master.detach().to(torch::kCPU);
-  std::map<std::string, torch::Tensor> optimizer_state;
-  for (const auto& [name, tensor] : adamw_state_tensors(*optimizer_, masters_->masters()))
-    optimizer_state[name] = tensor.to(torch::kCPU);
-  const auto rng = at::detail::getDefaultCPUGenerator().get_state();
-  save_checkpoint(output_dir_, state_, weights, optimizer_state, rng, config_.to_yaml(), job_.checkpoint.keep_last);
+  // Every rank writes its files into rank 0's temporary folder; rank 0 commits it only after the
+  // barrier that follows every rank's fsynced writes, so no partial step folder is ever complete.
+  const auto write_mine = [this](const fs::path& folder) {
+    for (const auto& [file, tensors] : update_->checkpoint_files()) write_safetensors(folder / file, tensors);
+  };
+  if (comm_->is_main()) {
+    const auto rng = at::detail::getDefaultCPUGenerator().get_state();
+    save_checkpoint(output_dir_, state_, rng, config_.to_yaml(), job_.checkpoint.keep_last, [&](const fs::path& folder) {
+      write_mine(folder);
+      comm_->broadcast_string(folder.string(), 0, "checkpoint folder broadcast");
+      comm_->barrier("checkpoint shards written");
+    });
+  } else {
+    write_mine(comm_->broadcast_string("", 0, "checkpoint folder broadcast"));
+    comm_->barrier("checkpoint shards written");
+  }
+  comm_->barrier("checkpoint committed");
 }
 
 void TrainRecipe::save() {
-  // A resumed run that was already complete has its final checkpoint: write it only once.
+  if (complete_) return;
+  // A run resumed (resume=auto) from its final checkpoint has it already: write it only once. After
+  // resume=none a step-N folder is the old run's, which this run's final checkpoint replaces.
+  // Rank 0 decides for the job, so every rank takes part in the same checkpoint or in none.
   const auto latest = find_latest_checkpoint(output_dir_);
-  if (!latest || latest->filename() != fmt::format("step-{}", state_.step)) save_checkpoint_now();
+  const bool written =
+      job_.resume == "auto" && latest && latest->filename() == fmt::format("step-{}", state_.step);
+  if (comm_->broadcast_string(written ? "written" : "missing", 0, "final checkpoint decision") == "missing")
+    save_checkpoint_now();
   if (!job_.export_options.enabled) return;
+  update_->materialize_weights();  // every rank takes part (ZeRO-3 gathers); rank 0 writes
+  if (!comm_->is_main()) return;
   ExportOptions options;
   options.tokenizer_source = job_.model.path;
   options.max_shard_bytes = job_.export_options.max_shard_bytes;
@@ -209,8 +280,7 @@ void TrainRecipe::save() {
 }
 
 void TrainRecipe::cleanup() {
-  optimizer_.reset();
-  masters_.reset();
+  update_.reset();
   params_.clear();
   model_ = nullptr;
   dataset_ = {};

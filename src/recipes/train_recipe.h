@@ -10,10 +10,12 @@
 #include "core/config.h"
 #include "data/dataset.h"
 #include "model/llama_model.h"
+#include "dist/communicator.h"
+#include "io/run_lock.h"
 #include "recipes/job_config.h"
 #include "train/checkpoint_store.h"
-#include "train/master_weights.h"
 #include "train/metrics_log.h"
+#include "train/weight_update.h"
 #include "train/train_plan.h"
 
 namespace ctxext {
@@ -35,6 +37,7 @@ class TrainRecipe {
   // Returns false when the step was skipped for a non-finite loss or gradient.
   bool train_step(StepMetrics& metrics);
   void save_checkpoint_now();
+  void join_job();  // the launcher's process group, or one process
   void resume_from(const std::filesystem::path& folder);
   torch::Device device() const;
 
@@ -45,13 +48,15 @@ class TrainRecipe {
   LlamaConfig model_config_;
   LlamaForCausalLM model_{nullptr};
   NamedTensors params_;
-  std::unique_ptr<MasterWeights> masters_;
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<dist::Communicator> comm_;  // the data-parallel job (one process without a launcher)
+  std::unique_ptr<WeightUpdate> update_;      // fp32 masters + AdamW, replicated or sharded over ranks
   data::Dataset dataset_;
   std::unique_ptr<data::SampleOrder> order_;
   TrainPlan plan_;  // the resolved steps and each step's data position
   std::unique_ptr<MetricsLog> metrics_;
   TrainerState state_;
+  std::unique_ptr<RunLock> run_lock_;  // held by the main process from setup() to destruction
+  bool complete_ = false;              // setup() found the run finished: train() and save() do nothing
 };
 
 }  // namespace ctxext

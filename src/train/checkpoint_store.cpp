@@ -42,17 +42,15 @@ fs::path checkpoint_folder(const fs::path& output_dir, int64_t step) {
   return output_dir / "checkpoints" / fmt::format("step-{}", step);
 }
 
-void save_checkpoint(const fs::path& output_dir, const TrainerState& state,
-                     const std::map<std::string, torch::Tensor>& model,
-                     const std::map<std::string, torch::Tensor>& optimizer, const torch::Tensor& rng_state,
-                     const std::string& config_yaml, int64_t keep_last) {
+void save_checkpoint(const fs::path& output_dir, const TrainerState& state, const torch::Tensor& rng_state,
+                     const std::string& config_yaml, int64_t keep_last,
+                     const std::function<void(const fs::path&)>& write_tensors) {
   fs::create_directories(output_dir / "checkpoints");
   const fs::path final_path = checkpoint_folder(output_dir, state.step);
   {
     AtomicFolder folder(final_path);
-    write_safetensors(folder.path() / "model.safetensors", model);
+    write_tensors(folder.path());
     fault_point(fmt::format("checkpoint-{}", state.step));
-    write_safetensors(folder.path() / "optimizer.safetensors", optimizer);
     write_safetensors(folder.path() / "rng_state.safetensors", {{"cpu", rng_state}});
     const nlohmann::json json = {{"step", state.step},
                                  {"data_position", state.data_position},
@@ -77,8 +75,6 @@ Checkpoint load_checkpoint(const fs::path& folder) {
   if (!fs::exists(folder / kCommitMarker)) fail("{}: not a complete checkpoint (no {} marker)", folder.string(), kCommitMarker);
   Checkpoint c;
   c.folder = folder;
-  c.model = read_safetensors(folder / "model.safetensors").tensors;
-  c.optimizer = read_safetensors(folder / "optimizer.safetensors").tensors;
   auto rng = read_safetensors(folder / "rng_state.safetensors").tensors;
   if (!rng.count("cpu")) fail("{}: no tensor 'cpu'", (folder / "rng_state.safetensors").string());
   c.rng_state = rng.at("cpu").clone();

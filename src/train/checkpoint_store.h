@@ -1,6 +1,7 @@
 // Training checkpoints under <output_dir>/checkpoints/step-<N>/:
-//   model.safetensors      weights (fp32 masters when training in bf16)
-//   optimizer.safetensors  AdamW moments and step counts
+//   model.safetensors      weights (fp32 masters when training in bf16)    } train.sharding: none
+//   optimizer.safetensors  AdamW moments and step counts                    } (rank 0 writes them)
+//   zero-shard-<r>-of-<w>.safetensors  rank r's masters and moments: train.sharding: optimizer
 //   rng_state.safetensors  torch's CPU generator state
 //   trainer_state.json     step, data position, counters
 //   config.yaml            the resolved config the run used
@@ -11,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,8 +29,6 @@ struct TrainerState {
 struct Checkpoint {
   std::filesystem::path folder;
   TrainerState state;
-  std::map<std::string, torch::Tensor> model;
-  std::map<std::string, torch::Tensor> optimizer;
   torch::Tensor rng_state;  // uint8
 };
 
@@ -37,14 +37,17 @@ inline constexpr const char* kCommitMarker = "COMMITTED";
 std::filesystem::path checkpoint_folder(const std::filesystem::path& output_dir, int64_t step);
 
 // Writes one checkpoint atomically, then deletes the oldest complete ones beyond keep_last.
-void save_checkpoint(const std::filesystem::path& output_dir, const TrainerState& state,
-                     const std::map<std::string, torch::Tensor>& model,
-                     const std::map<std::string, torch::Tensor>& optimizer, const torch::Tensor& rng_state,
-                     const std::string& config_yaml, int64_t keep_last);
+// `write_tensors` writes the weights and optimizer state into the temporary folder (in a
+// distributed job it also waits for every rank's files there); the commit marker comes after it.
+void save_checkpoint(const std::filesystem::path& output_dir, const TrainerState& state, const torch::Tensor& rng_state,
+                     const std::string& config_yaml, int64_t keep_last,
+                     const std::function<void(const std::filesystem::path&)>& write_tensors);
 
 // The newest checkpoint folder with a commit marker, if any; incomplete folders are ignored.
 std::optional<std::filesystem::path> find_latest_checkpoint(const std::filesystem::path& output_dir);
 
+// The trainer state and RNG of a complete checkpoint; the weights and optimizer state are read by
+// the train/weight_update.h strategy that wrote them.
 Checkpoint load_checkpoint(const std::filesystem::path& folder);
 
 // Only <folder>/trainer_state.json: where a checkpoint is, without reading its tensors.

@@ -28,10 +28,13 @@ TrainOptions parse_train_options(const ConfigNode& node) {
   o.min_lr_ratio = node.get_number("min_lr_ratio", o.min_lr_ratio, 0.0, 1.0);
   o.micro_batch_size = node.get_int("micro_batch_size", o.micro_batch_size, 1, 1 << 20);
   o.global_batch_size = node.get_int("global_batch_size", o.global_batch_size, 1, 1 << 24);
-  o.world_size = node.get_int("world_size", o.world_size, 1, 1);
-  if (o.global_batch_size % (o.micro_batch_size * o.world_size) != 0)
-    node.reject("global_batch_size", fmt::format("must be a multiple of micro_batch_size ({}) x world_size ({})",
-                                                 o.micro_batch_size, o.world_size));
+  if (node.has("world_size"))
+    node.reject("world_size", "is no longer a config key: the world size is the launcher's (torchrun "
+                              "--nproc-per-node x --nnodes sets WORLD_SIZE); remove the key");
+  if (o.global_batch_size % o.micro_batch_size != 0)
+    node.reject("global_batch_size", fmt::format("must be a multiple of micro_batch_size ({})", o.micro_batch_size));
+  const std::string sharding = node.get_choice("sharding", "none", {"none", "optimizer", "full"});
+  o.sharding = sharding == "full" ? Sharding::full : sharding == "optimizer" ? Sharding::optimizer : Sharding::none;
   o.max_grad_norm = node.get_number("max_grad_norm", o.max_grad_norm, 0.0, kInf);
   o.nan_policy = node.get_choice("nan_policy", o.nan_policy, {"abort", "skip"});
   o.precision = node.get_choice("precision", o.precision, {"auto", "fp32", "bf16"});

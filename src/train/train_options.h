@@ -10,6 +10,10 @@
 
 namespace ctxext {
 
+// train.sharding: none = replicas (plain data parallel); optimizer = ZeRO-2 (masters, moments and
+// gradients split across ranks); full = ZeRO-3 (the weights too). train/weight_update.h.
+enum class Sharding { none, optimizer, full };
+
 struct TrainOptions {
   int64_t epochs = 0;                // passes over the samples; 0: not given
   int64_t steps = 0;                 // optimizer steps; 0: not given (derived from epochs)
@@ -24,7 +28,8 @@ struct TrainOptions {
   double min_lr_ratio = 0.0;         // linear/cosine decay ends at lr * min_lr_ratio
   int64_t micro_batch_size = 1;
   int64_t global_batch_size = 1;     // = micro_batch_size * accumulation * world_size
-  int64_t world_size = 1;            // data-parallel ranks (1: single process)
+  int64_t world_size = 1;            // data-parallel ranks: not a config key, the launcher's WORLD_SIZE
+  Sharding sharding = Sharding::none;  // what is split across ranks (train/weight_update.h)
   double max_grad_norm = 1.0;        // 0 disables clipping
   std::string nan_policy = "abort";  // abort | skip
   std::string precision = "auto";    // auto (fp32 on CPU, bf16 on CUDA) | fp32 | bf16

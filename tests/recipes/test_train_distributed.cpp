@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "ctxext/build_info.h"
+#include "io/run_lock.h"
 #include "io/safetensors.h"
 #include "rank_launcher.h"
 #include "train_fixture.h"
@@ -203,6 +204,16 @@ TEST_CASE("train distributed: bad jobs fail on every rank with one line", "[trai
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.output, Contains("rank 1 cannot reach the rendezvous store at 127.0.0.1:" + std::to_string(port)));
+  }
+  SECTION("an output_dir another training holds stops every rank at once, not after the timeout") {
+    ctxext::RunLock holder(dir / "run");  // this test process plays the other training
+    const auto ranks = run_ranks(2, train_args(dir / "c.yaml", dir / "run"), dir.path());
+    for (const auto& r : ranks) {
+      INFO(r.log);
+      CHECK(r.exit_code == 2);
+      CHECK_THAT(r.log, Contains("another training run is writing this output_dir"));
+    }
+    CHECK_THAT(ranks[1].log, Contains("rank 0 stopped the job: "));
   }
   SECTION("train.world_size is no longer a key") {
     const auto r = run_ctxext(train_args(dir / "c.yaml", dir / "run", {"train.world_size=2"}));

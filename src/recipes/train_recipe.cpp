@@ -134,7 +134,8 @@ void TrainRecipe::setup() {
   // AdamW over fp32 masters (the parameters themselves in fp32 training), whole or sharded over ranks.
   for (const auto& item : model_->named_parameters()) params_.emplace_back(item.key(), item.value());
   const auto& t = job_.train;
-  update_ = make_weight_update(t.sharding, *model_, *comm_, AdamWSettings{t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
+  update_ = make_weight_update(t.sharding, t.offload_optimizer, *model_, *comm_,
+                               AdamWSettings{t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
 
   fs::create_directories(output_dir_);
   std::optional<fs::path> resume_folder;

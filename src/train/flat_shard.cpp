@@ -34,7 +34,9 @@ FlatShard::FlatShard(NamedTensors params, dist::Communicator& comm, const AdamWS
   begin_ = layout_.shard_begin(comm_.rank());
   // This rank's fp32 masters: its slice of the flat parameters (zero in the padding).
   const auto fp32 = torch::TensorOptions().dtype(torch::kFloat32);
-  master_ = torch::zeros({layout_.shard_numel()}, fp32.device(state_device));
+  // Host state for a model on CUDA is pinned, so the copies to and from the device are fast.
+  const bool pin = state_device.is_cpu() && params_.front().second.is_cuda();
+  master_ = torch::zeros({layout_.shard_numel()}, fp32.device(state_device).pinned_memory(pin));
   for_each_overlap(begin_, layout_.shard_numel(), [&](size_t i, int64_t from, int64_t to, int64_t len) {
     master_.narrow(0, to, len).copy_(params_[i].second.detach().reshape({-1}).narrow(0, from, len));
   });

@@ -24,8 +24,9 @@ class FlatShard {
  public:
   static constexpr int64_t kBucketBytes = int64_t(64) << 20;  // fp32 input of one collective
 
-  // params: full-size tensors (their values seed the masters). state_device: where the masters,
-  // the gradient shard and the moments live.
+  // params: full-size tensors (their values seed the masters). state_device: where the masters and
+  // the AdamW moments live and the step runs (the CPU for train.offload: optimizer, pinned when the
+  // parameters are on CUDA); the summed gradient shard stays on the parameters' device.
   FlatShard(NamedTensors params, dist::Communicator& comm, const AdamWSettings& settings, torch::Device state_device);
 
   // Every rank's parameter gradients (undefined = zero), summed over ranks, into this rank's

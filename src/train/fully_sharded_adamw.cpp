@@ -8,7 +8,7 @@
 namespace ctxext {
 
 FullyShardedAdamW::FullyShardedAdamW(LlamaForCausalLMImpl& model, dist::Communicator& comm,
-                                     const AdamWSettings& settings)
+                                     const AdamWSettings& settings, torch::Device state_device)
     : model_(model), comm_(comm) {
   // Units by name: "model.layers.<i>.*" -> 1 + i, everything else -> 0.
   const size_t layers = model.model->layers->size();
@@ -22,7 +22,7 @@ FullyShardedAdamW::FullyShardedAdamW(LlamaForCausalLMImpl& model, dist::Communic
   for (auto& params : grouped) {
     Unit unit;
     for (const auto& [name, p] : params) unit.shapes.push_back(p.sizes().vec());
-    unit.shard = std::make_unique<FlatShard>(params, comm, settings, params.front().second.device());
+    unit.shard = std::make_unique<FlatShard>(params, comm, settings, state_device);
     unit.whole = true;
     units_.push_back(std::move(unit));
   }

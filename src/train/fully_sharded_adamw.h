@@ -25,7 +25,8 @@ namespace ctxext {
 
 class FullyShardedAdamW : public WeightUpdate {
  public:
-  FullyShardedAdamW(LlamaForCausalLMImpl& model, dist::Communicator& comm, const AdamWSettings& settings);
+  FullyShardedAdamW(LlamaForCausalLMImpl& model, dist::Communicator& comm, const AdamWSettings& settings,
+                    torch::Device state_device);
   ~FullyShardedAdamW() override;
 
   void begin_micro_batch(bool last) override;

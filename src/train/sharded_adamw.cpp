@@ -9,8 +9,9 @@ double clip_coefficient(double grad_norm, double max_norm) {
   return max_norm > 0 ? std::min(1.0, max_norm / (grad_norm + 1e-6)) : 1.0;
 }
 
-ShardedAdamW::ShardedAdamW(const NamedTensors& model_params, dist::Communicator& comm, const AdamWSettings& settings)
-    : comm_(comm), shard_(model_params, comm, settings, model_params.front().second.device()) {}
+ShardedAdamW::ShardedAdamW(const NamedTensors& model_params, dist::Communicator& comm, const AdamWSettings& settings,
+                           torch::Device state_device)
+    : comm_(comm), shard_(model_params, comm, settings, state_device) {}
 
 double ShardedAdamW::reduce_gradients() {
   shard_.reduce_scatter_grads(/*accumulate=*/false, "gradient reduce-scatter");

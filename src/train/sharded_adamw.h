@@ -14,7 +14,9 @@ namespace ctxext {
 
 class ShardedAdamW : public WeightUpdate {
  public:
-  ShardedAdamW(const NamedTensors& model_params, dist::Communicator& comm, const AdamWSettings& settings);
+  // state_device: where masters and moments live (the CPU for train.offload: optimizer).
+  ShardedAdamW(const NamedTensors& model_params, dist::Communicator& comm, const AdamWSettings& settings,
+               torch::Device state_device);
 
   double reduce_gradients() override;
   void step(double lr, double grad_norm, double max_norm) override;

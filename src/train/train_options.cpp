@@ -35,6 +35,7 @@ TrainOptions parse_train_options(const ConfigNode& node) {
     node.reject("global_batch_size", fmt::format("must be a multiple of micro_batch_size ({})", o.micro_batch_size));
   const std::string sharding = node.get_choice("sharding", "none", {"none", "optimizer", "full"});
   o.sharding = sharding == "full" ? Sharding::full : sharding == "optimizer" ? Sharding::optimizer : Sharding::none;
+  o.offload_optimizer = node.get_choice("offload", "none", {"none", "optimizer"}) == "optimizer";
   o.max_grad_norm = node.get_number("max_grad_norm", o.max_grad_norm, 0.0, kInf);
   o.nan_policy = node.get_choice("nan_policy", o.nan_policy, {"abort", "skip"});
   o.precision = node.get_choice("precision", o.precision, {"auto", "fp32", "bf16"});

@@ -30,6 +30,7 @@ struct TrainOptions {
   int64_t global_batch_size = 1;     // = micro_batch_size * accumulation * world_size
   int64_t world_size = 1;            // data-parallel ranks: not a config key, the launcher's WORLD_SIZE
   Sharding sharding = Sharding::none;  // what is split across ranks (train/weight_update.h)
+  bool offload_optimizer = false;    // train.offload: optimizer keeps masters + AdamW state in host memory
   double max_grad_norm = 1.0;        // 0 disables clipping
   std::string nan_policy = "abort";  // abort | skip
   std::string precision = "auto";    // auto (fp32 on CPU, bf16 on CUDA) | fp32 | bf16

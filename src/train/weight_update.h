@@ -53,8 +53,11 @@ class WeightUpdate {
   virtual void load(const std::filesystem::path& folder) = 0;
 };
 
-// Over the model's parameters (bf16 or fp32), in named_parameters() order.
-std::unique_ptr<WeightUpdate> make_weight_update(Sharding sharding, LlamaForCausalLMImpl& model,
+// Over the model's parameters (bf16 or fp32), in named_parameters() order. offload_optimizer: the
+// fp32 masters and AdamW state live in host memory (pinned when the model is on CUDA) and the step
+// runs on the host cores; one process with sharding none then takes ShardedAdamW's flat path
+// (the same arithmetic), several ranks need sharding optimizer or full (each offloads its shard).
+std::unique_ptr<WeightUpdate> make_weight_update(Sharding sharding, bool offload_optimizer, LlamaForCausalLMImpl& model,
                                                  dist::Communicator& comm, const AdamWSettings& settings);
 
 }  // namespace ctxext

@@ -11,6 +11,7 @@
 #include "recipes/resume_guard.h"
 #include "support/test_support.h"
 #include "train_fixture.h"
+#include "train_runs.h"
 
 using namespace ctxext;
 using namespace ctxext::testing;
@@ -21,10 +22,7 @@ namespace {
 // Trains the tiny config into `output_dir` with extra overrides.
 CommandResult train(const fs::path& config, const fs::path& output_dir,
                     const std::vector<std::string>& overrides = {}) {
-  std::string line = "exec " + shell_quote(std::getenv("CTXEXT_BIN")) + " train " + shell_quote(config.string()) + " " +
-                     shell_quote("output_dir=" + output_dir.string());
-  for (const auto& o : overrides) line += " " + shell_quote(o);
-  return run_command(line);
+  return train_process(config, output_dir, overrides);
 }
 
 // A finished 2-step run (final checkpoint step-2 and the export) in <dir>/run, from <dir>/c.yaml.

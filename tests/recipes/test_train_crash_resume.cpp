@@ -7,6 +7,7 @@
 
 #include "support/test_support.h"
 #include "train_fixture.h"
+#include "train_runs.h"
 
 using namespace ctxext::testing;
 using Catch::Matchers::Contains;
@@ -14,11 +15,7 @@ using Catch::Matchers::Contains;
 namespace {
 
 CommandResult train(const fs::path& config, const fs::path& output_dir, const std::string& fault = "") {
-  // exec: the shell becomes ctxext, so a SIGKILL shows as the process's signal, not exit code 137.
-  std::string line = fault.empty() ? "exec " : "CTXEXT_FAULT=" + fault + " exec ";
-  line += shell_quote(std::getenv("CTXEXT_BIN")) + " train " + shell_quote(config.string()) + " " +
-          shell_quote("output_dir=" + output_dir.string());
-  return run_command(line);
+  return train_process(config, output_dir, {}, fault);
 }
 
 std::string exported_weights(const fs::path& output_dir) {

@@ -6,14 +6,12 @@
 
 #include <cmath>
 #include <csignal>
-#include <fstream>
-#include <regex>
 
 #include "ctxext/build_info.h"
 #include "io/run_lock.h"
-#include "io/safetensors.h"
 #include "rank_launcher.h"
 #include "train_fixture.h"
+#include "train_runs.h"
 
 using namespace ctxext::testing;
 using Catch::Matchers::Contains;
@@ -27,28 +25,9 @@ std::vector<std::string> train_args(const fs::path& config, const fs::path& outp
   return args;
 }
 
-// max over tensors of ||a - b|| / ||a|| between two exported folders' weights.
-double relative_weight_difference(const fs::path& a, const fs::path& b) {
-  const auto ta = ctxext::read_safetensors(a / "export" / "model.safetensors").tensors;
-  const auto tb = ctxext::read_safetensors(b / "export" / "model.safetensors").tensors;
-  REQUIRE(ta.size() == tb.size());
-  double worst = 0.0;
-  for (const auto& [name, x] : ta) {
-    const auto y = tb.at(name).to(torch::kFloat64);
-    const auto x64 = x.to(torch::kFloat64);
-    worst = std::max(worst, (x64 - y).norm().item<double>() / std::max(1e-30, x64.norm().item<double>()));
-  }
-  return worst;
-}
-
 std::vector<double> losses(const fs::path& output_dir) {
-  std::ifstream in(output_dir / "metrics.jsonl");
   std::vector<double> out;
-  static const std::regex loss("\"loss\":([-0-9.eE+]+)");
-  for (std::string line; std::getline(in, line);) {
-    std::smatch m;
-    if (std::regex_search(line, m, loss)) out.push_back(std::stod(m[1]));
-  }
+  for (const auto& row : read_metrics(output_dir / "metrics.jsonl")) out.push_back(row["loss"].get<double>());
   return out;
 }
 
@@ -141,9 +120,7 @@ TEST_CASE("train distributed: resume with another world size (4 -> 2 -> 1 sharde
   }
   SECTION("1 process killed after step 3, then 2 ranks") {
     const fs::path run = dir / "run";
-    const auto killed = run_command("CTXEXT_FAULT=after-step-3 exec " + shell_quote(std::getenv("CTXEXT_BIN")) +
-                                    " train " + shell_quote((dir / "c.yaml").string()) + " output_dir=" +
-                                    shell_quote(run.string()) + " train.micro_batch_size=1 train.sharding=optimizer");
+    const auto killed = train_process(dir / "c.yaml", run, sharded, "after-step-3");
     CHECK(killed.signal == SIGKILL);
     const auto resumed = run_ranks(2, train_args(dir / "c.yaml", run, sharded), dir.path());
     require_all_ok(resumed);

@@ -12,6 +12,7 @@
 #include "recipes/train_recipe.h"
 #include "support/test_support.h"
 #include "train_fixture.h"
+#include "train_runs.h"
 
 using namespace ctxext;
 using namespace ctxext::testing;
@@ -19,20 +20,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-std::vector<nlohmann::json> read_metrics(const fs::path& file) {
-  std::vector<nlohmann::json> rows;
-  std::istringstream in(read_text(file));
-  for (std::string line; std::getline(in, line);) rows.push_back(nlohmann::json::parse(line));
-  return rows;
-}
-
-void run_recipe(const fs::path& config_file, const std::vector<std::string>& overrides) {
-  TrainRecipe recipe(Config::load(config_file.string(), overrides));
-  recipe.setup();
-  recipe.train();
-  recipe.save();
-  recipe.cleanup();
-}
 
 // 10 samples, global batch 4, 2 epochs: floor(10 / 4) = 2 steps per epoch, 2 samples dropped per epoch.
 const std::vector<std::string> kTwoEpochs = {"train.steps=null", "train.epochs=2", "data.num_samples=10",

@@ -7,37 +7,15 @@
 
 #include <csignal>
 
-#include "io/safetensors.h"
 #include "rank_launcher.h"
 #include "train_fixture.h"
+#include "train_runs.h"
 
 using namespace ctxext::testing;
 using Catch::Matchers::Contains;
 
 namespace {
-
-CommandResult train(const fs::path& config, const fs::path& output_dir, const std::vector<std::string>& overrides,
-                    const std::string& fault = "") {
-  std::string line = fault.empty() ? "exec " : "CTXEXT_FAULT=" + fault + " exec ";
-  line += shell_quote(std::getenv("CTXEXT_BIN")) + " train " + shell_quote(config.string()) + " " +
-          shell_quote("output_dir=" + output_dir.string());
-  for (const auto& o : overrides) line += " " + shell_quote(o);
-  return run_command(line);
-}
-
 std::string weights(const fs::path& run) { return read_text(run / "export" / "model.safetensors"); }
-
-double relative_difference(const fs::path& a, const fs::path& b) {
-  const auto ta = ctxext::read_safetensors(a / "export" / "model.safetensors").tensors;
-  const auto tb = ctxext::read_safetensors(b / "export" / "model.safetensors").tensors;
-  double worst = 0.0;
-  for (const auto& [name, x] : ta) {
-    const auto x64 = x.to(torch::kFloat64), y64 = tb.at(name).to(torch::kFloat64);
-    worst = std::max(worst, (x64 - y64).norm().item<double>() / x64.norm().item<double>());
-  }
-  return worst;
-}
-
 }  // namespace
 
 TEST_CASE("train offload: same weights as without it, and a resumed offloaded run ends bit-identical",
@@ -45,7 +23,7 @@ TEST_CASE("train offload: same weights as without it, and a resumed offloaded ru
   TempDir dir;
   write_text(dir / "c.yaml", tiny_train_yaml("unused"));
   const auto run = [&](const std::string& name, const std::vector<std::string>& overrides, const std::string& fault = "") {
-    const auto r = train(dir / "c.yaml", dir / name, overrides, fault);
+    const auto r = train_process(dir / "c.yaml", dir / name, overrides, fault);
     INFO(r.output);
     if (fault.empty()) REQUIRE(r.exit_code == 0);
     return r;
@@ -56,7 +34,7 @@ TEST_CASE("train offload: same weights as without it, and a resumed offloaded ru
   run("offloaded-none", {"train.offload=optimizer"});
   CHECK(weights(dir / "sharded") == weights(dir / "offloaded"));
   CHECK(weights(dir / "offloaded") == weights(dir / "offloaded-none"));  // one process: the same flat path
-  CHECK(relative_difference(dir / "replicated", dir / "offloaded") <= 1e-6);
+  CHECK(relative_weight_difference(dir / "replicated", dir / "offloaded") <= 1e-6);
 
   const auto killed = run("resumed", {"train.offload=optimizer"}, "after-step-3");
   CHECK(killed.signal == SIGKILL);

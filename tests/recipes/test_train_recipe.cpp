@@ -12,29 +12,11 @@
 #include "recipes/train_recipe.h"
 #include "support/test_support.h"
 #include "train_fixture.h"
+#include "train_runs.h"
 
 using namespace ctxext;
 using namespace ctxext::testing;
 using Catch::Matchers::Contains;
-
-namespace {
-
-std::vector<nlohmann::json> read_metrics(const fs::path& file) {
-  std::vector<nlohmann::json> rows;
-  std::istringstream in(read_text(file));
-  for (std::string line; std::getline(in, line);) rows.push_back(nlohmann::json::parse(line));
-  return rows;
-}
-
-void run_recipe(const fs::path& config_file, const std::vector<std::string>& overrides) {
-  TrainRecipe recipe(Config::load(config_file.string(), overrides));
-  recipe.setup();
-  recipe.train();
-  recipe.save();
-  recipe.cleanup();
-}
-
-}  // namespace
 
 TEST_CASE("train: the loss falls while overfitting a handful of samples", "[train][recipe]") {
   TempDir dir;

@@ -114,20 +114,32 @@ check() {
 # NCCL refuses two ranks on one device), compared with one process on the same global batch.
 nccl_run() {
   local gpus torchrun out=${OUT:-/tmp}/nccl
+  mkdir -p "$out"
+  # One GPU: the ZeRO-3 code path (layer weights gathered and freed on the device) with the optimizer
+  # offloaded to pinned host memory, against the plain trainer, same recipe.
+  "$BUILD_DIR/ctxext" train configs/tiny/eabf.yaml runtime.device=cuda train.precision=fp32 output_dir="$out/plain" resume=none
+  "$BUILD_DIR/ctxext" train configs/tiny/eabf.yaml runtime.device=cuda train.precision=fp32 train.sharding=full \
+    train.offload=optimizer train.activation_checkpointing=true output_dir="$out/full-offload" resume=none
+  compare_runs "$out" plain full-offload
   gpus=$(nvidia-smi -L 2> /dev/null | wc -l)
   if [ "$gpus" -lt 2 ]; then echo "gpu_check: NCCL data parallel not run: $gpus GPU(s), it needs 2"; return; fi
   torchrun=$(dirname "$(command -v "$PYTHON")")/torchrun
   [ -x "$torchrun" ] || torchrun="$PYTHON -m torch.distributed.run"
-  mkdir -p "$out"
   "$BUILD_DIR/ctxext" train configs/tiny/eabf.yaml runtime.device=cuda train.precision=fp32 output_dir="$out/single" resume=none
   $torchrun --nnodes=1 --nproc-per-node=2 --no-python "$BUILD_DIR/ctxext" train configs/tiny/eabf.yaml \
     runtime.device=cuda train.precision=fp32 train.sharding=optimizer output_dir="$out/nccl" resume=none
-  "$PYTHON" - "$out" <<'EOF'
+  compare_runs "$out" single nccl
+}
+
+# Per-step loss and tokens/s of two runs under $1 (folders $2 and $3), side by side.
+compare_runs() {
+  "$PYTHON" - "$@" <<'EOF'
 import json, sys
 rows = lambda d: [json.loads(l) for l in open(f"{sys.argv[1]}/{d}/metrics.jsonl")]
-for a, b in zip(rows("single"), rows("nccl")):
-    print(f"step {a['step']}: loss single {a['loss']:.6f} nccl x2 {b['loss']:.6f} rel {abs(a['loss'] - b['loss']) / a['loss']:.2e}"
-          f"  tok/s {a['tokens_per_s']:.0f} vs {b['tokens_per_s']:.0f}")
+a_name, b_name = sys.argv[2], sys.argv[3]
+for a, b in zip(rows(a_name), rows(b_name)):
+    print(f"step {a['step']}: loss {a_name} {a['loss']:.6f} {b_name} {b['loss']:.6f} "
+          f"rel {abs(a['loss'] - b['loss']) / a['loss']:.2e}  tok/s {a['tokens_per_s']:.0f} vs {b['tokens_per_s']:.0f}")
 EOF
 }
 

@@ -15,7 +15,11 @@ void add_train(CLI::App& app) {
       "train.steps=6. Metrics: <output_dir>/metrics.jsonl; checkpoints: <output_dir>/checkpoints/step-N;\n"
       "the extended HF folder: <output_dir>/export. A resume under a config that changes what was trained\n"
       "(model, rope, data, batch, optimizer, precision, seed) is refused unless the keys are listed in\n"
-      "resume_allow_changed; raising train.steps extends a finished run; one run per output_dir (.lock).");
+      "resume_allow_changed; raising train.steps extends a finished run; one run per output_dir (.lock).\n"
+      "Several processes (GPUs, nodes): start it with torchrun, which sets RANK, WORLD_SIZE, MASTER_ADDR, ...:\n"
+      "  torchrun --nproc-per-node=4 --no-python ctxext train CONFIG train.sharding=full\n"
+      "train.sharding none | optimizer (ZeRO-2) | full (ZeRO-3); train.offload: optimizer keeps the fp32\n"
+      "masters and AdamW state in host memory; runtime.dist_timeout_s bounds every collective (README).");
   auto config_path = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   cmd->add_option("config", *config_path, "YAML config file")->required()->check(CLI::ExistingFile);

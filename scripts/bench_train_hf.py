@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""HF transformers side of scripts/bench_train_cpu.sh (and its data preparation).
+"""HF transformers side of scripts/bench_train_cpu.sh and scripts/bench_ddp_cpu.sh (and their data).
 
   bench_train_hf.py prepare --corpus data/pretrain/train.jsonl --tokenizer data/tokenizer.model \
       --seq-len 256 --num-docs 104 --out DIR
@@ -18,8 +18,25 @@
       tokens/s = supervised targets (batch * (seq_len-1)) / step seconds, the same definition as
       ctxext's metrics.jsonl tokens_per_s. Prints one JSON line per step and a JSON summary line
       starting with "SUMMARY ".
+
+  torchrun --standalone --nproc-per-node=2 bench_train_hf.py ddp --ids DIR/ids.json --batch 8 --micro 4 ...
+      The PyTorch DistributedDataParallel peer of ctxext's data parallel trainer (scripts/bench_ddp_cpu.sh):
+      one process per rank (torchrun's RANK/WORLD_SIZE/MASTER_* variables, or WORLD_SIZE=1 alone),
+      Gloo, the same LlamaForCausalLM as `train` wrapped in torch.nn.parallel.DistributedDataParallel
+      with its defaults (25 MB buckets all-reduced during backward, gradients averaged over ranks;
+      rank 0's initial weights broadcast to every rank), torch.optim.AdamW (foreach default).
+      --batch is the GLOBAL batch: rank r takes samples [r*batch/world, (r+1)*batch/world) of each
+      step's batch (ctxext's split), in micro-batches of --micro (all but the last under no_sync(),
+      each loss divided by the number of micro-batches). One step (timed on every rank with
+      time.perf_counter; rank 0's times are reported, as ctxext's rank 0 does) = build this rank's
+      batch tensors, zero_grad, forward + backward of each micro-batch (incl. DDP's all-reduce),
+      one all-reduce of [loss, supervised tokens] (the global loss and token count ctxext also
+      all-reduces each step), clip_grad_norm_, optimizer.step(). tokens/s = supervised targets of the
+      whole global batch / rank 0's step seconds. Prints per-step JSON lines (rank 0), one
+      "RANK_RSS {json}" line per rank and "SUMMARY {json}" (rank 0).
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -66,21 +83,21 @@ def prepare(args):
     print(f"prepare: {len(docs)} documents of exactly {args.seq_len} tokens -> {args.out}", file=sys.stderr)
 
 
-def train(args):
-    rss_start = max_rss_mb()
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rss_after_import = max_rss_mb()
+def load_samples(args, cmd):
     with open(args.ids) as f:
         samples = json.load(f)
     if any(len(s) != args.seq_len for s in samples):
-        sys.exit("train: every sample must have exactly --seq-len tokens")
+        sys.exit(f"{cmd}: every sample must have exactly --seq-len tokens")
     total = args.warmup + args.steps
     if len(samples) < total * args.batch:
-        sys.exit(f"train: {len(samples)} samples < {total} steps x batch {args.batch}")
+        sys.exit(f"{cmd}: {len(samples)} samples < {total} steps x batch {args.batch}")
+    return samples
+
+
+def build_model(args):
+    """LlamaForCausalLM of the given shape (the `tiny` preset by default), fp32, sdpa, train mode."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
 
     config = LlamaConfig(
         vocab_size=args.vocab, hidden_size=args.hidden, intermediate_size=args.intermediate,
@@ -90,9 +107,30 @@ def train(args):
         bos_token_id=1, eos_token_id=2, use_cache=False)
     model = LlamaForCausalLM._from_config(config, attn_implementation="sdpa", dtype=torch.float32)
     model.train()
+    return model
+
+
+def build_optimizer(args, params):
+    import torch
+
+    return torch.optim.AdamW(params, lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps,
+                             weight_decay=args.weight_decay)
+
+
+def train(args):
+    rss_start = max_rss_mb()
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM  # noqa: F401 -- loaded before rss_after_import, as before
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rss_after_import = max_rss_mb()
+    samples = load_samples(args, "train")
+    total = args.warmup + args.steps
+
+    model = build_model(args)
     n_params = sum(p.numel() for p in model.parameters())
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps,
-                                  weight_decay=args.weight_decay)
+    optimizer = build_optimizer(args, model.parameters())
     supervised = args.batch * (args.seq_len - 1)
     print(json.dumps({"side": "hf", "threads": torch.get_num_threads(), "params": n_params,
                       "attn": model.config._attn_implementation, "transformers": __import__("transformers").__version__,
@@ -122,16 +160,80 @@ def train(args):
                                    "max_rss_mb": max_rss_mb()}), flush=True)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("prepare")
-    p.add_argument("--corpus", required=True)
-    p.add_argument("--tokenizer", required=True)
-    p.add_argument("--seq-len", type=int, default=256)
-    p.add_argument("--num-docs", type=int, required=True)
-    p.add_argument("--out", required=True)
-    t = sub.add_parser("train")
+def ddp(args):
+    rss_start = max_rss_mb()
+    import datetime
+
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM  # noqa: F401 -- loaded before rss_after_import
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rss_after_import = max_rss_mb()
+    if "WORLD_SIZE" not in os.environ:  # alone, without a launcher: a world of one
+        os.environ.update(RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(args.port))
+    dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=args.timeout))
+    rank, world = dist.get_rank(), dist.get_world_size()
+    micro = args.micro or args.batch // world
+    if args.batch % (micro * world) != 0:
+        sys.exit(f"ddp: global batch {args.batch} is not a multiple of micro {micro} x world {world}")
+    per_rank = args.batch // world
+    accumulation = per_rank // micro
+    samples = load_samples(args, "ddp")
+    total = args.warmup + args.steps
+
+    model = DistributedDataParallel(build_model(args))  # CPU: no device_ids; default 25 MB buckets
+    n_params = sum(p.numel() for p in model.parameters())
+    optimizer = build_optimizer(args, model.parameters())
+    supervised_local = per_rank * (args.seq_len - 1)
+    if rank == 0:
+        print(json.dumps({"side": "ddp", "world": world, "threads": torch.get_num_threads(), "params": n_params,
+                          "micro": micro, "accumulation": accumulation, "bucket_cap_mb": 25,
+                          "attn": model.module.config._attn_implementation,
+                          "transformers": __import__("transformers").__version__, "torch": torch.__version__,
+                          "rss_after_import_mb": rss_after_import, "rss_at_start_mb": rss_start}), flush=True)
+
+    rates = []
+    for step in range(total):
+        t0 = time.perf_counter()
+        first = step * args.batch + rank * per_rank
+        batches = [torch.tensor(samples[first + m * micro:first + (m + 1) * micro], dtype=torch.long)
+                   for m in range(accumulation)]
+        optimizer.zero_grad(set_to_none=True)
+        loss_sum = 0.0
+        for m, batch in enumerate(batches):
+            last = m == accumulation - 1
+            with contextlib.nullcontext() if last else model.no_sync():
+                out = model(input_ids=batch, labels=batch, use_cache=False)
+                (out.loss / accumulation).backward()
+            loss_sum += out.loss.item() * micro * (args.seq_len - 1)
+        totals = torch.tensor([loss_sum, float(supervised_local)], dtype=torch.float64)
+        dist.all_reduce(totals)
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+        optimizer.step()
+        seconds = time.perf_counter() - t0
+        supervised = int(totals[1].item())
+        rate = supervised / seconds
+        if step >= args.warmup:
+            rates.append(rate)
+        if rank == 0:
+            print(json.dumps({"step": step + 1, "loss": float(totals[0] / totals[1]), "grad_norm": float(grad_norm),
+                              "tokens": supervised, "seconds": seconds, "tokens_per_s": rate,
+                              "warmup": step < args.warmup, "max_rss_mb": max_rss_mb()}), flush=True)
+    print("RANK_RSS " + json.dumps({"rank": rank, "max_rss_mb": max_rss_mb()}), flush=True)
+    if rank == 0:
+        print("SUMMARY " + json.dumps({"side": "ddp", "world": world, "median_tokens_per_s": statistics.median(rates),
+                                       "min_tokens_per_s": min(rates), "max_tokens_per_s": max(rates),
+                                       "timed_steps": len(rates), "tokens_per_step": supervised,
+                                       "max_rss_mb": max_rss_mb()}), flush=True)
+    dist.destroy_process_group()
+
+
+def add_model_args(t):
+    """The model, optimizer and schedule flags `train` and `ddp` share (defaults: the tiny preset and
+    bench_train_cpu.sh's AdamW settings)."""
     t.add_argument("--ids", required=True)
     t.add_argument("--seq-len", type=int, default=256)
     t.add_argument("--batch", type=int, default=8)
@@ -151,8 +253,26 @@ def main():
     t.add_argument("--eps", type=float, default=1e-8)
     t.add_argument("--weight-decay", type=float, default=0.1)
     t.add_argument("--max-grad-norm", type=float, default=1.0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--tokenizer", required=True)
+    p.add_argument("--seq-len", type=int, default=256)
+    p.add_argument("--num-docs", type=int, required=True)
+    p.add_argument("--out", required=True)
+    t = sub.add_parser("train")
+    add_model_args(t)
+    d = sub.add_parser("ddp")
+    add_model_args(d)
+    d.add_argument("--micro", type=int, default=0, help="micro-batch size per rank (default: batch / world)")
+    d.add_argument("--timeout", type=int, default=300, help="process-group timeout in seconds")
+    d.add_argument("--port", type=int, default=29533, help="MASTER_PORT when run without a launcher")
     args = parser.parse_args()
-    prepare(args) if args.cmd == "prepare" else train(args)
+    {"prepare": prepare, "train": train, "ddp": ddp}[args.cmd](args)
 
 
 if __name__ == "__main__":

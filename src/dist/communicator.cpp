@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <c10/core/impl/DeviceGuardImplInterface.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL
@@ -71,6 +72,15 @@ struct Communicator::Impl {
   std::thread heartbeat;
   std::atomic<bool> stop{false};
   bool broken = false;  // a collective failed: the group is not torn down (its destructor may block)
+
+  ~Impl() {
+    stop = true;
+    if (heartbeat.joinable()) heartbeat.join();
+    if (broken) {  // a failed group may wait forever for its peers when destroyed: leave it to exit
+      (void)group.release();
+      (void)store.release();
+    }
+  }
 };
 
 Communicator::Communicator() = default;
@@ -88,7 +98,12 @@ Communicator::Communicator(const LaunchEnv& env, Backend backend, std::chrono::s
   store_options.waitWorkers = false;
   store_options.timeout = timeout_ms;
   try {
-    impl_->store = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, store_options);
+    // Keys of this attempt only: torchrun's agent store outlives a restarted attempt (as torch's
+    // own init_process_group, which prefixes /worker/attempt_<n>).
+    const char* restart = std::getenv("TORCHELASTIC_RESTART_COUNT");
+    impl_->store = c10::make_intrusive<c10d::PrefixStore>(
+        fmt::format("ctxext/attempt_{}", restart ? restart : "0"),
+        c10::make_intrusive<c10d::TCPStore>(env_.master_addr, store_options));
   } catch (const std::exception& e) {
     if (store_options.isServer)
       fail("rank 0 cannot serve the rendezvous store on {} (MASTER_ADDR:MASTER_PORT): {}", env_.store_address(),
@@ -99,15 +114,15 @@ Communicator::Communicator(const LaunchEnv& env, Backend backend, std::chrono::s
 
   // Heartbeats: a rank whose counter stops moving is named when a collective fails.
   impl_->store->set(heartbeat_key(env_.rank), std::string("0"));
-  impl_->heartbeat = std::thread([this, store = impl_->store->clone()] {
+  impl_->heartbeat = std::thread([impl = impl_.get(), rank = env_.rank, store = impl_->store->clone()] {
     int64_t beat = 0;
-    while (!impl_->stop.load()) {
+    while (!impl->stop.load()) {
       try {
-        store->set(heartbeat_key(env_.rank), std::to_string(++beat));
+        store->set(heartbeat_key(rank), std::to_string(++beat));
       } catch (const std::exception&) {
         return;  // the store is gone; the failing collective reports it
       }
-      for (auto waited = std::chrono::milliseconds(0); waited < kHeartbeatPeriod && !impl_->stop.load();
+      for (auto waited = std::chrono::milliseconds(0); waited < kHeartbeatPeriod && !impl->stop.load();
            waited += std::chrono::milliseconds(50))
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -142,16 +157,7 @@ Communicator::Communicator(const LaunchEnv& env, Backend backend, std::chrono::s
   barrier("start-up (every rank joined)");
 }
 
-Communicator::~Communicator() {
-  if (!impl_) return;
-  impl_->stop = true;
-  if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
-  if (impl_->broken) {
-    // A failed group may wait forever for its peers when destroyed: leave it to process exit.
-    (void)impl_->group.release();
-    (void)impl_->store.release();
-  }
-}
+Communicator::~Communicator() = default;  // Impl stops the heartbeat
 
 std::string Communicator::backend_name() const { return backend_ == Backend::gloo ? "gloo" : "nccl"; }
 

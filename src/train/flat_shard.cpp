@@ -83,20 +83,27 @@ void FlatShard::step(double lr, double coef) {
   optimizer_->step();
 }
 
-void FlatShard::all_gather_params(const char* what) { start_all_gather_params(what)(); }
+void FlatShard::all_gather_params(const char* what) {
+  // One bucket in flight at a time: only its receive buffer exists besides the parameters.
+  for (int64_t j = 0; j < layout_.shard_numel(); j += bucket_numel())
+    start_gather(j, std::min(layout_.shard_numel(), j + bucket_numel()), what)();
+}
 
 std::function<void()> FlatShard::start_all_gather_params(const char* what) {
+  return start_gather(0, layout_.shard_numel(), what);  // every bucket in flight (one layer's worth)
+}
+
+std::function<void()> FlatShard::start_gather(int64_t begin, int64_t end, const char* what) {
   struct Piece {
     int64_t begin, count;
     torch::Tensor shard, gathered;  // [count] this rank's, [world * count] every rank's
     dist::PendingCollective pending;
   };
   const int world = comm_.world_size();
-  const int64_t shard = layout_.shard_numel();
   const auto options = params_.front().second.options();
   auto pieces = std::make_shared<std::vector<Piece>>();
-  for (int64_t j = 0; j < shard; j += bucket_numel()) {
-    const int64_t n = std::min(bucket_numel(), shard - j);
+  for (int64_t j = begin; j < end; j += bucket_numel()) {
+    const int64_t n = std::min(bucket_numel(), end - j);
     Piece piece{j, n, master_.detach().narrow(0, j, n).to(options.device(), options.dtype().toScalarType()),
                 torch::empty({world * n}, options), {}};
     piece.pending = comm_.all_gather_async(piece.gathered, piece.shard, what);

@@ -58,6 +58,9 @@ class FlatShard {
   template <typename Copy>
   void for_each_overlap(int64_t begin, int64_t count, Copy&& copy) const;
   int64_t bucket_numel() const;  // elements of one rank's piece per collective
+  // Starts the all-gathers of this rank's shard elements [begin, end) (every rank's matching
+  // pieces); the returned function waits and copies them into the parameters.
+  std::function<void()> start_gather(int64_t begin, int64_t end, const char* what);
 
   NamedTensors params_;
   dist::Communicator& comm_;

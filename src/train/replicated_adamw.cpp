@@ -106,6 +106,7 @@ double ReplicatedAdamW::reduce_gradients() {
         else master.mutable_grad() = summed.clone();
         offset += master.numel();
       }
+      bucket.flat = torch::Tensor();
       bucket.launched = false;
     }
   }

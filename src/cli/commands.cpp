@@ -9,6 +9,7 @@ void register_commands(CLI::App& app) {
   add_eval(app);
   add_export(app);
   add_ablate(app);
+  add_plan(app);
 }
 
 std::vector<std::string> RopeFlags::overrides() const {

@@ -19,6 +19,7 @@
 #include "train/lr_schedule.h"
 #include "io/safetensors.h"
 #include "train/causal_lm_loss.h"
+#include "train/alloc_counter.h"
 
 namespace ctxext {
 
@@ -229,6 +230,7 @@ void TrainRecipe::train() {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics.tokens_per_s = metrics.tokens / std::max(seconds, 1e-9);
     metrics.peak_mem_mb = peak_memory_mb(device().is_cuda());
+    if (alloc_counter::enabled()) metrics.peak_alloc_mb = alloc_counter::peak_bytes() / (1024.0 * 1024.0);
     if (metrics_) metrics_->append(metrics);
     if (progress)
       progress->update(state_.step, fmt::format("loss {:.4f} lr {:.2e} |g| {:.3f} {:.0f} tok/s", metrics.loss, metrics.lr,

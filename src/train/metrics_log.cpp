@@ -32,10 +32,11 @@ MetricsLog::MetricsLog(const std::filesystem::path& file, int64_t resume_step) {
 }
 
 void MetricsLog::append(const StepMetrics& m) {
-  const nlohmann::json row = {{"step", m.step},           {"loss", m.loss},
-                              {"lr", m.lr},               {"grad_norm", m.grad_norm},
-                              {"tokens", m.tokens},       {"tokens_per_s", m.tokens_per_s},
-                              {"peak_mem_mb", m.peak_mem_mb}, {"skipped", m.skipped}};
+  nlohmann::json row = {{"step", m.step},           {"loss", m.loss},
+                        {"lr", m.lr},               {"grad_norm", m.grad_norm},
+                        {"tokens", m.tokens},       {"tokens_per_s", m.tokens_per_s},
+                        {"peak_mem_mb", m.peak_mem_mb}, {"skipped", m.skipped}};
+  if (m.peak_alloc_mb >= 0) row["peak_alloc_mb"] = m.peak_alloc_mb;
   out_ << row.dump() << '\n';
   out_.flush();
 }

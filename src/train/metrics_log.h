@@ -14,6 +14,7 @@ struct StepMetrics {
   int64_t tokens = 0;      // supervised tokens in this step
   double tokens_per_s = 0.0;
   double peak_mem_mb = 0.0;
+  double peak_alloc_mb = -1.0;  // CTXEXT_COUNT_ALLOC=1: peak live CPU tensor MiB so far (train/alloc_counter.h); < 0: not written
   bool skipped = false;    // non-finite loss/gradient, skipped under nan_policy: skip
 };
 

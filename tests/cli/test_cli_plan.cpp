@@ -1,0 +1,140 @@
+// ctxext plan and the memory planner (train/memory_plan.h): the 7B arithmetic of issue 13 §4, the
+// planner against an allocator-level count of the real trainer (CTXEXT_COUNT_ALLOC=1) on the tiny
+// preset at 2,048 tokens, and the command's flags.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli_fixtures.h"
+#include "support/test_support.h"
+#include "train/memory_plan.h"
+
+using namespace ctxext;
+using namespace ctxext::testing;
+using Catch::Matchers::Contains;
+
+namespace {
+
+MemoryPlanInput llama2_7b_16k(bool offload, Sharding sharding) {
+  MemoryPlanInput in;
+  in.model = llama_preset("llama2-7b");
+  in.seq_len = 16384;
+  in.micro_batch = 1;
+  in.bf16 = true;
+  in.activation_checkpointing = true;
+  in.offload_optimizer = offload;
+  in.sharding = sharding;
+  in.world_size = 1;
+  return in;
+}
+
+const MemoryComponent& component(const MemoryPlan& plan, const std::string& prefix) {
+  for (const auto& c : plan.components)
+    if (c.name.rfind(prefix, 0) == 0) return c;
+  FAIL("no component " << prefix);
+  throw;
+}
+
+// The tiny preset at 2,048 positions, fp32 on the CPU, one process (the measured configuration).
+std::string tiny_config(const fs::path& out) {
+  return "model:\n  preset: tiny\n  max_position_embeddings: 2048\nrope:\n  type: none\n"
+         "data:\n  format: text\n  path: data/corpus/kjv_train.jsonl\n  tokenizer: data/tokenizer.model\n"
+         "  max_seq_len: 2048\n  min_tokens: 2048\n  num_samples: 4\n  shuffle: false\n"
+         "train:\n  steps: 3\n  lr: 1.0e-4\n  micro_batch_size: 1\n  global_batch_size: 1\n  precision: fp32\n"
+         "checkpoint:\n  every_steps: 0\nexport:\n  enabled: false\n"
+         "runtime:\n  device: cpu\n  threads: 2\n  seed: 1\noutput_dir: " + out.string() + "\nresume: none\n";
+}
+
+}  // namespace
+
+TEST_CASE("memory plan: LLaMA-2-7B at 16k tokens, bf16, checkpointing, one 80 GB GPU", "[cli][plan]") {
+  const double P = 6738415616.0;
+  const auto none = plan_memory(llama2_7b_16k(false, Sharding::none));
+  CHECK(none.parameters == 6738415616);
+  // Everything on the device: bf16 weights + grads (4 B/param), fp32 masters, master grads, moments (16 B/param).
+  CHECK(component(none, "weights").device == 2 * P);
+  CHECK(component(none, "fp32 master").device == 4 * P);
+  CHECK(component(none, "AdamW moments").device == 8 * P);
+  CHECK(component(none, "activation checkpoints").device == 32.0 * 16384 * 4096 * 2);
+  CHECK(none.device_peak > 20 * P);
+  CHECK(none.device_peak > 80e9);  // does not fit
+
+  // offload optimizer, sharding none, one process: ShardedAdamW's flat path. The masters and moments go
+  // to the host; what stays on the device is the bf16 weights and grads AND, as the trainer is written
+  // today, the fp32 gradient shard [P] (FlatShard::grad_shard_ on the parameters' device) and, at the
+  // step, the all-gather's bf16 pieces + gathered buffers of every weight at once (2 x [P] bf16).
+  const auto offload = plan_memory(llama2_7b_16k(true, Sharding::none));
+  CHECK(component(offload, "fp32 master").device == 0);
+  CHECK(component(offload, "fp32 master").host == 4 * P);
+  CHECK(component(offload, "AdamW moments").host == 8 * P);
+  CHECK(component(offload, "fp32 gradients").device == 4 * P);
+  CHECK(component(offload, "communication").device == 4 * P);
+  CHECK(offload.device_peak < none.device_peak);
+  CHECK(offload.device_peak_phase == "optimizer step");
+  // 2P weights + 2P grads + 4P gradient shard + 4P all-gather = 12 B/param = 80.9 GB: over 80 GB by
+  // 0.9 GB (issue 13 §4 wants it to fit with room; it does not until the trainer changes; docs/perf.md).
+  CHECK(offload.device_peak == Approx(12 * P));
+  // ZeRO-3 units on one GPU with offload: no whole-model all-gather, per-unit AdamW temporaries: fits.
+  const auto full = plan_memory(llama2_7b_16k(true, Sharding::full));
+  CHECK(full.device_peak < 80e9 - 10e9);
+}
+
+TEST_CASE("memory plan: within 10% of the trainer's counted peak (tiny preset, 2,048 tokens, fp32, CPU)",
+          "[cli][plan]") {
+  for (const bool checkpointing : {false, true}) {
+    TempDir dir;
+    write_text(dir / "tiny.yaml", tiny_config(dir / "run"));
+    const auto r = run_command("CTXEXT_COUNT_ALLOC=1 " + shell_quote(std::getenv("CTXEXT_BIN")) + " train " +
+                               shell_quote((dir / "tiny.yaml").string()) +
+                               " train.activation_checkpointing=" + (checkpointing ? "true" : "false") + " 2>&1");
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    double measured = 0;
+    std::ifstream metrics(dir / "run" / "metrics.jsonl");
+    for (std::string line; std::getline(metrics, line);) {
+      const auto row = nlohmann::json::parse(line);
+      REQUIRE(row["tokens"] == 2047);  // every step saw 2,048 positions
+      measured = std::max(measured, row["peak_alloc_mb"].get<double>() * 1024 * 1024);
+    }
+    MemoryPlanInput in;
+    in.model = llama_preset("tiny");
+    in.seq_len = 2048;
+    in.bf16 = false;
+    in.activation_checkpointing = checkpointing;
+    in.cuda = false;
+    const auto plan = plan_memory(in);
+    std::ostringstream phases;
+    for (const auto& p : plan.phases) phases << p.name << " " << p.device / 1048576 << " MiB; ";
+    std::cout << "checkpointing " << checkpointing << ": measured " << measured / 1048576 << " MiB, predicted "
+              << plan.device_peak / 1048576 << " MiB (" << phases.str() << ")\n";
+    CHECK(plan.device_peak == Approx(measured).epsilon(0.10));
+  }
+}
+
+TEST_CASE("cli plan: table, verdict and knobs, bad flags exit 2 naming the flag", "[cli][plan]") {
+  const std::string config = "configs/llama2-7b-chat/yarn.yaml";
+  const auto r = run_ctxext({"plan", config, "model.preset=llama2-7b", "train.sharding=none"});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("AdamW moments") && Contains("activation checkpoints (layer inputs)") &&
+                           Contains("does not fit: device peak") && Contains("no single knob"));
+  const auto offload = run_ctxext({"plan", config, "model.preset=llama2-7b", "train.sharding=none",
+                                   "train.offload=optimizer", "--host-memory", "2TB"});
+  INFO(offload.output);
+  CHECK(offload.exit_code == 0);
+  CHECK_THAT(offload.output, Contains("does not fit: device peak") && Contains("would fit with any one of: train.sharding=full"));
+  const auto ok = run_ctxext({"plan", config, "model.preset=llama2-7b", "--gpus", "4"});
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.output, Contains("\nfits"));
+  check_rejected({"plan", config, "model.preset=llama2-7b", "--gpu-memory", "abc"}, {"--gpu-memory", "abc"});
+  check_rejected({"plan", config, "model.preset=llama2-7b", "--host-memory", "12XB"}, {"--host-memory"});
+  check_rejected({"plan", config, "model.preset=llama2-7b", "--gpus", "0"}, {"--gpus"});
+  check_rejected({"plan", config, "model.preset=llama2-7b", "train.sharding=half"}, {"train.sharding"});
+  const auto help = run_ctxext({"plan", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.output, Contains("--gpus") && Contains("--gpu-memory") && Contains("--host-memory"));
+}

@@ -40,8 +40,10 @@ FlatShard::FlatShard(NamedTensors params, dist::Communicator& comm, const AdamWS
   for_each_overlap(begin_, layout_.shard_numel(), [&](size_t i, int64_t from, int64_t to, int64_t len) {
     master_.narrow(0, to, len).copy_(params_[i].second.detach().reshape({-1}).narrow(0, from, len));
   });
-  grad_shard_ = torch::zeros({layout_.shard_numel()}, fp32.device(params_.front().second.device()));
-  optimizer_ = std::make_unique<torch::optim::AdamW>(std::vector<torch::Tensor>{master_}, adamw_options(settings));
+  grad_shard_ = torch::zeros({layout_.shard_numel()}, fp32.device(state_device).pinned_memory(pin));
+  for (int64_t j = 0; j < layout_.shard_numel(); j += kStepChunk)
+    chunks_.push_back(master_.narrow(0, j, std::min(kStepChunk, layout_.shard_numel() - j)));
+  optimizer_ = std::make_unique<torch::optim::AdamW>(chunks_, adamw_options(settings));
 }
 
 int64_t FlatShard::bucket_numel() const { return std::max<int64_t>(1, kBucketBytes / 4 / comm_.world_size()); }
@@ -49,24 +51,29 @@ int64_t FlatShard::bucket_numel() const { return std::max<int64_t>(1, kBucketByt
 void FlatShard::reduce_scatter_grads(bool accumulate, const char* what) {
   // The piece [j, j + n) of every rank's shard, laid rank after rank, is summed into this rank's
   // gradient shard [j, j + n) by one reduce-scatter.
+  // With the optimizer offloaded the shard lives in host memory: each bucket is summed on the
+  // device and then copied over, so the device holds one bucket, not the fp32 shard.
   const int world = comm_.world_size();
   const int64_t shard = layout_.shard_numel();
+  const auto device_fp32 = params_.front().second.options().dtype(torch::kFloat32);
+  const bool same_device = grad_shard_.device() == device_fp32.device();
   for (int64_t j = 0; j < shard; j += bucket_numel()) {
     const int64_t n = std::min(bucket_numel(), shard - j);
-    auto input = torch::zeros({world * n}, grad_shard_.options());
+    auto input = torch::zeros({world * n}, device_fp32);
     for (int r = 0; r < world; ++r)
       for_each_overlap(layout_.shard_begin(r) + j, n, [&](size_t i, int64_t from, int64_t to, int64_t len) {
         const auto& g = params_[i].second.grad();
         if (g.defined()) input.narrow(0, r * n + to, len).copy_(g.reshape({-1}).narrow(0, from, len));
       });
     auto output = grad_shard_.narrow(0, j, n);
-    if (!accumulate) {
+    if (!accumulate && same_device) {
       comm_.reduce_scatter_sum(output, input, what);
       continue;
     }
-    auto summed = torch::empty({n}, grad_shard_.options());
+    auto summed = torch::empty({n}, device_fp32);
     comm_.reduce_scatter_sum(summed, input, what);
-    output.add_(summed);
+    if (accumulate) output.add_(summed.to(output.device()));
+    else output.copy_(summed);
   }
 }
 
@@ -79,7 +86,8 @@ void FlatShard::zero_grad() { grad_shard_.zero_(); }
 void FlatShard::step(double lr, double coef) {
   if (coef < 1.0) grad_shard_.mul_(coef);
   for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
-  master_.mutable_grad() = grad_shard_.to(master_.device());
+  const auto grad = grad_shard_.to(master_.device());
+  for (size_t k = 0; k < chunks_.size(); ++k) chunks_[k].mutable_grad() = grad.narrow(0, k * kStepChunk, chunks_[k].numel());
   optimizer_->step();
 }
 
@@ -124,14 +132,16 @@ std::function<void()> FlatShard::start_gather(int64_t begin, int64_t end, const 
 }
 
 std::map<std::string, torch::Tensor> FlatShard::state_tensors(const std::string& prefix) const {
+  // The chunks' moments laid end to end: the file does not depend on the chunking.
   const auto& states = optimizer_->state();
-  const auto it = states.find(master_.unsafeGetTensorImpl());
   int64_t steps = 0;
   torch::Tensor avg = torch::zeros_like(master_), avg_sq = torch::zeros_like(master_);
-  if (it != states.end()) {
+  for (size_t k = 0; k < chunks_.size(); ++k) {
+    const auto it = states.find(chunks_[k].unsafeGetTensorImpl());
+    if (it == states.end()) continue;
     const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
-    avg = s.exp_avg();
-    avg_sq = s.exp_avg_sq();
+    avg.narrow(0, k * kStepChunk, chunks_[k].numel()).copy_(s.exp_avg());
+    avg_sq.narrow(0, k * kStepChunk, chunks_[k].numel()).copy_(s.exp_avg_sq());
     steps = s.step();
   }
   return {{prefix + "master", master_.detach().cpu()},
@@ -172,11 +182,13 @@ void FlatShard::load_state(const std::vector<std::map<std::string, torch::Tensor
     avg_sq.narrow(0, lo - begin_, hi - lo).copy_(get("exp_avg_sq").narrow(0, lo - b, hi - lo));
   }
   if (steps <= 0) return;  // saved before the first step: no AdamW state yet
-  auto state = std::make_unique<torch::optim::AdamWParamState>();
-  state->exp_avg(avg);
-  state->exp_avg_sq(avg_sq);
-  state->step(steps);
-  optimizer_->state()[master_.unsafeGetTensorImpl()] = std::move(state);
+  for (size_t k = 0; k < chunks_.size(); ++k) {
+    auto state = std::make_unique<torch::optim::AdamWParamState>();
+    state->exp_avg(avg.narrow(0, k * kStepChunk, chunks_[k].numel()));
+    state->exp_avg_sq(avg_sq.narrow(0, k * kStepChunk, chunks_[k].numel()));
+    state->step(steps);
+    optimizer_->state()[chunks_[k].unsafeGetTensorImpl()] = std::move(state);
+  }
 }
 
 std::string shard_file_name(int rank, int world_size) {

@@ -23,10 +23,14 @@ namespace ctxext {
 class FlatShard {
  public:
   static constexpr int64_t kBucketBytes = int64_t(64) << 20;  // fp32 input of one collective
+  // AdamW steps the shard in views of at most this many elements: its temporaries (the update's
+  // denominator and step) are then chunk-sized, not shard-sized. Elementwise: the same arithmetic.
+  static constexpr int64_t kStepChunk = int64_t(1) << 26;
 
-  // params: full-size tensors (their values seed the masters). state_device: where the masters and
-  // the AdamW moments live and the step runs (the CPU for train.offload: optimizer, pinned when the
-  // parameters are on CUDA); the summed gradient shard stays on the parameters' device.
+  // params: full-size tensors (their values seed the masters). state_device: where the masters, the
+  // summed gradient shard and the AdamW moments live and the step runs (the CPU for train.offload:
+  // optimizer, pinned when the parameters are on CUDA; then only one bucket of the gradient
+  // reduction is on the device at a time).
   FlatShard(NamedTensors params, dist::Communicator& comm, const AdamWSettings& settings, torch::Device state_device);
 
   // Every rank's parameter gradients (undefined = zero), summed over ranks, into this rank's
@@ -66,8 +70,9 @@ class FlatShard {
   dist::Communicator& comm_;
   dist::FlatLayout layout_;
   int64_t begin_ = 0;         // this rank's first element in the flat vector
-  torch::Tensor master_;      // [shard] fp32
-  torch::Tensor grad_shard_;  // [shard] fp32
+  torch::Tensor master_;               // [shard] fp32
+  std::vector<torch::Tensor> chunks_;  // views of master_, the tensors AdamW steps
+  torch::Tensor grad_shard_;           // [shard] fp32
   std::unique_ptr<torch::optim::AdamW> optimizer_;
 };
 

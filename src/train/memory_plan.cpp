@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "train/flat_shard.h"
+
 namespace ctxext {
 
 namespace {
@@ -64,17 +66,17 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   const double masters = replicated ? (in.bf16 ? kF * P : 0) : kF * S;
   add("fp32 master weights", off ? 0 : masters, off ? masters : 0, false);
   // fp32 gradients: ReplicatedAdamW's master.grad = g.to(fp32) [P] (bf16 only); the flat path's
-  // summed gradient shard [S] on the device, and with offload its copy on the host (master_.grad,
-  // kept between steps; only for a CUDA model: on CPU .to(kCPU) aliases).
-  const double fp32_grads_dev = replicated ? (in.bf16 ? kF * P : 0) : kF * S;
-  const double fp32_grads_host = !replicated && off && in.cuda ? kF * S : 0;
+  // summed gradient shard [S] on the state device (the host with offload: each reduced bucket is
+  // copied there, FlatShard::reduce_scatter_grads).
+  const double fp32_grads_dev = replicated ? (in.bf16 ? kF * P : 0) : (off ? 0 : kF * S);
+  const double fp32_grads_host = !replicated && off ? kF * S : 0;
   add("fp32 gradients / gradient shard", fp32_grads_dev, fp32_grads_host, false);
   // AdamW exp_avg + exp_avg_sq: [P] or [S] fp32 each, created at the first step.
   const double moments = replicated ? 2 * kF * P : 2 * kF * S;
   add("AdamW moments (exp_avg, exp_avg_sq)", off ? 0 : moments, off ? moments : 0, false);
   // torch::optim::AdamW: denom = (exp_avg_sq.sqrt() / c).add_(eps): two temporaries the size of the
-  // tensor being stepped (the largest parameter, the flat shard, or ZeRO-3's largest unit shard).
-  const double adam_temp = 2 * kF * (replicated ? largest_param : S_unit_max);
+  // tensor being stepped (the largest parameter, or a FlatShard::kStepChunk view of a shard).
+  const double adam_temp = 2 * kF * (replicated ? largest_param : std::min(S_unit_max, double(FlatShard::kStepChunk)));
   add("AdamW step temporaries (estimate)", off ? 0 : adam_temp, off ? adam_temp : 0, true);
 
   // ---- communication buffers ----
@@ -87,12 +89,13 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   // elements (+ the [n] sum for ZeRO-3's accumulate).
   const double rs_n = std::min(kReduceScatterInput / kF / W, S_unit_max);
   const double rs_bytes = flat || full ? kF * W * rs_n + (full ? kF * rs_n : 0) : 0;
-  // all-gather: every piece is started before any is waited on: this rank's pieces [S] and the
-  // gathered buffers [W x S] in the compute dtype: ZeRO-2 gathers all weights at the step; ZeRO-3
-  // one layer ahead (prefetch), and the root unit at each micro-batch.
-  const double ag_step = flat ? (S + W * S) * e : 0;
+  // all-gather, this rank's piece [n] and the gathered buffer [W x n] in the compute dtype: the
+  // blocking one (ZeRO-2 after the step, ZeRO-3's root unit) one 64 MiB bucket at a time; ZeRO-3's
+  // prefetch of the next layer starts every bucket of that layer at once.
+  const auto bucket_piece = [&](double shard) { return std::min(kReduceScatterInput / kF / W, shard); };
+  const double ag_step = flat ? bucket_piece(S) * (1 + W) * e : 0;
   const double ag_layer = full ? (ceil_div(P_layer, W) * (1 + W)) * e : 0;
-  const double ag_root = full ? (ceil_div(P_root, W) * (1 + W)) * e : 0;
+  const double ag_root = full ? bucket_piece(ceil_div(P_root, W)) * (1 + W) * e : 0;
   add("communication buffers", comm_persistent + std::max({comm_replicated_transient, rs_bytes, ag_step, ag_layer, ag_root}), 0,
       false);
 
@@ -155,9 +158,10 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
     layer_backward = std::max(layer_backward, live);
   }
   plan.phases.push_back({"layer backward", layer_backward, states_host});
-  // Step: the param grads are still allocated (not under ZeRO-3); the AdamW temporaries on the state
-  // device; ZeRO-2's all-gather of every weight.
-  const double step_dev = states_dev + (full ? 0 : P * e) + (off ? 0 : adam_temp) + ag_step;
+  // Step: the param grads are still allocated only for ReplicatedAdamW (ZeRO-2 frees them once
+  // reduce-scattered, ZeRO-3 per layer); the AdamW temporaries on the state device; ZeRO-2's all-gather.
+  // ReplicatedAdamW's bucket copies are freed once summed, before the step.
+  const double step_dev = states_dev - comm_persistent + (replicated ? P * e : 0) + (off ? 0 : adam_temp) + ag_step;
   plan.phases.push_back({"optimizer step", step_dev, states_host + (off ? adam_temp : 0)});
 
   for (const auto& phase : plan.phases) {

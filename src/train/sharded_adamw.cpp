@@ -15,6 +15,11 @@ ShardedAdamW::ShardedAdamW(const NamedTensors& model_params, dist::Communicator&
 
 double ShardedAdamW::reduce_gradients() {
   shard_.reduce_scatter_grads(/*accumulate=*/false, "gradient reduce-scatter");
+  // The whole-size gradients are summed into the shard: free them before the step needs memory.
+  for (const auto& [name, p] : shard_.params()) {
+    auto param = p;
+    param.mutable_grad() = torch::Tensor();
+  }
   return std::sqrt(comm_.all_reduce_sum(shard_.local_grad_sum_of_squares(), "gradient norm all-reduce"));
 }
 

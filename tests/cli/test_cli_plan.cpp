@@ -62,21 +62,19 @@ TEST_CASE("memory plan: LLaMA-2-7B at 16k tokens, bf16, checkpointing, one 80 GB
   CHECK(none.device_peak > 20 * P);
   CHECK(none.device_peak > 80e9);  // does not fit
 
-  // offload optimizer, sharding none, one process: ShardedAdamW's flat path. The masters and moments go
-  // to the host; what stays on the device is the bf16 weights and grads AND, as the trainer is written
-  // today, the fp32 gradient shard [P] (FlatShard::grad_shard_ on the parameters' device) and, at the
-  // step, the all-gather's bf16 pieces + gathered buffers of every weight at once (2 x [P] bf16).
+  // offload optimizer, sharding none, one process: ShardedAdamW's flat path. The masters, the summed
+  // fp32 gradient shard and the moments live on the host (16 B/param); the device keeps the bf16
+  // weights and gradients (the gradients freed once reduced, before the step), the activations and
+  // one 64 MiB bucket of the reduction or the all-gather: issue 13 §4's "fits 80 GB with room".
   const auto offload = plan_memory(llama2_7b_16k(true, Sharding::none));
   CHECK(component(offload, "fp32 master").device == 0);
   CHECK(component(offload, "fp32 master").host == 4 * P);
   CHECK(component(offload, "AdamW moments").host == 8 * P);
-  CHECK(component(offload, "fp32 gradients").device == 4 * P);
-  CHECK(component(offload, "communication").device == 4 * P);
+  CHECK(component(offload, "fp32 gradients").device == 0);
+  CHECK(component(offload, "fp32 gradients").host == 4 * P);
   CHECK(offload.device_peak < none.device_peak);
-  CHECK(offload.device_peak_phase == "optimizer step");
-  // 2P weights + 2P grads + 4P gradient shard + 4P all-gather = 12 B/param = 80.9 GB: over 80 GB by
-  // 0.9 GB (issue 13 §4 wants it to fit with room; it does not until the trainer changes; docs/perf.md).
-  CHECK(offload.device_peak == Approx(12 * P));
+  CHECK(offload.device_peak > 4 * P);       // bf16 weights + gradients at least
+  CHECK(offload.device_peak < 80e9 - 20e9);  // fits one 80 GB GPU with room
   // ZeRO-3 units on one GPU with offload: no whole-model all-gather, per-unit AdamW temporaries: fits.
   const auto full = plan_memory(llama2_7b_16k(true, Sharding::full));
   CHECK(full.device_peak < 80e9 - 10e9);
@@ -120,12 +118,15 @@ TEST_CASE("cli plan: table, verdict and knobs, bad flags exit 2 naming the flag"
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.output, Contains("AdamW moments") && Contains("activation checkpoints (layer inputs)") &&
-                           Contains("does not fit: device peak") && Contains("no single knob"));
+                           Contains("does not fit: device peak") &&
+                           Contains("would fit with any one of: train.offload=optimizer"));
+  const auto huge = run_ctxext({"plan", config, "model.preset=llama2-70b"});
+  CHECK_THAT(huge.output, Contains("does not fit") && Contains("no single knob"));
   const auto offload = run_ctxext({"plan", config, "model.preset=llama2-7b", "train.sharding=none",
                                    "train.offload=optimizer", "--host-memory", "2TB"});
   INFO(offload.output);
   CHECK(offload.exit_code == 0);
-  CHECK_THAT(offload.output, Contains("does not fit: device peak") && Contains("would fit with any one of: train.sharding=full"));
+  CHECK_THAT(offload.output, Contains("\nfits"));
   const auto ok = run_ctxext({"plan", config, "model.preset=llama2-7b", "--gpus", "4"});
   INFO(ok.output);
   CHECK(ok.exit_code == 0);

@@ -2,18 +2,16 @@
 
 #include <torch/torch.h>
 
+#include "ops/rms_norm.h"
+
 namespace ctxext {
 
 RMSNormImpl::RMSNormImpl(int64_t hidden_size, double eps_) : eps(eps_) {
   weight = register_parameter("weight", torch::ones({hidden_size}));
 }
 
-// x: [..., h]
-torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
-  const auto input_dtype = x.scalar_type();
-  const auto x32 = x.to(torch::kFloat32);
-  const auto variance = x32.pow(2).mean(-1, /*keepdim=*/true);
-  return weight * (x32 * torch::rsqrt(variance + eps)).to(input_dtype);
-}
+// x: [..., h]. The fused op `ctxext::rms_norm` computes what HF LlamaRMSNorm does:
+// weight * (x32 * rsqrt(mean(x32^2) + eps)).to(x.dtype), in one pass forward and one backward.
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) { return ops::rms_norm(x, weight, eps); }
 
 }  // namespace ctxext

@@ -101,26 +101,27 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
 
   // ---- activations (per micro-batch, counted from the model's ops; bytes per position) ----
   // A decoder layer without checkpointing keeps for backward:
-  //   RMSNorm x2: x.to(fp32) [T, h] fp32 (the input itself in fp32 training), normalised y [T, h] e,
-  //              its output [T, h] e (saved by the projections)                       -> 2 x (4h + 2eh)
+  //   RMSNorm x2 (the fused ctxext::rms_norm): its input [T, h] e, the per-row inverse RMS [T] fp32,
+  //              its output [T, h] e (saved by the projections)                       -> 2 x (2eh + 4)
   //   attention: rotated q [T, n*d], rotated k [T, kv*d], v [T, kv*d], SDPA output [T, n*d] (e),
   //              logsumexp [b, n, s] fp32                                              -> e(2nd + 2kv d) + 4n
   //   MLP: gate, silu(gate), up, silu*up [T, I] (e)                                  -> 4eI
-  const double A_layer = 2 * (kF * h + 2 * e * h) + e * (2 * n * d + 2 * kv * d) + kF * n + 4 * e * I;
+  const double A_layer = 2 * (2 * e * h + kF) + e * (2 * n * d + 2 * kv * d) + kF * n + 4 * e * I;
   // Checkpointing keeps only each layer's input [T, h] e (CheckpointFunction::save_for_backward).
   const double stored_per_layer = ckpt ? e * h : A_layer;
   const double stored = L * T * stored_per_layer;
   add(ckpt ? "activation checkpoints (layer inputs)" : "saved activations (all layers)", stored, 0, false);
-  // Final norm (fp32 input, y, output [T, h]) and the gradient w.r.t. its output [T, h] e.
-  const double final_norm = T * (kF * h + 2 * e * h);
+  // Final norm (input [T, h] e, inverse RMS [T] fp32, output [T, h] e) and the gradient w.r.t. its
+  // output [T, h] e.
+  const double final_norm = T * (2 * e * h + kF);
   const double hidden_grad = T * e * h;
   add("final norm + hidden-state gradient", final_norm + hidden_grad, 0, false);
-  // One layer's backward (estimate): with checkpointing its recomputed saved set A_layer (in fp32
-  // training norm 1's fp32 input is the checkpointed input itself: not counted twice), plus the
+  // One layer's backward (estimate): with checkpointing its recomputed saved set A_layer (norm 1's
+  // saved input is the checkpointed input itself: not counted twice), plus the
   // gradient temporaries at the worst moment, the MLP's backward: the gradients of silu(gate) and of
   // up [T, I] while the saved product is already released, the gradients w.r.t. the MLP input and
   // the residual [T, h] (e), and the gradient flowing in and out of the layer [T, h] e x 2.
-  const double A_recompute = A_layer - (in.bf16 ? 0 : kF * h);
+  const double A_recompute = A_layer - e * h;
   const double bwd_temp = T * e * (2 * I + 2 * h) + 2 * T * e * h;
   const double layer_work = (ckpt ? T * A_recompute : 0) + bwd_temp;
   add(ckpt ? "recomputed layer + its backward (estimate)" : "layer backward temporaries (estimate)", layer_work, 0, true);

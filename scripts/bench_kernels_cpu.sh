@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# CPU micro-benchmarks of the fused ops (DESIGN.md §9), each validated against the plain LibTorch
+# composition before it is timed. Needs build/libctxext_ops.so (scripts/build.sh) and .venv.
+#
+#   scripts/bench_kernels_cpu.sh                  # [16384, 4096], fp32 and bf16, 2 threads
+#   THREADS=2 ROWS=16384 HIDDEN=4096 REPS=5 scripts/bench_kernels_cpu.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+echo "== ctxext::rms_norm (CPU), $(date -u +%Y-%m-%d), $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+"$PY" scripts/bench_rms_norm_cpu.py --rows "${ROWS:-16384}" --hidden "${HIDDEN:-4096}" \
+  --threads "${THREADS:-2}" --reps "${REPS:-5}"

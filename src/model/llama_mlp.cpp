@@ -2,8 +2,6 @@
 
 #include <torch/torch.h>
 
-#include "ops/swiglu.h"
-
 namespace ctxext {
 
 LlamaMLPImpl::LlamaMLPImpl(int64_t hidden_size, int64_t intermediate_size) {
@@ -13,10 +11,9 @@ LlamaMLPImpl::LlamaMLPImpl(int64_t hidden_size, int64_t intermediate_size) {
   down_proj = register_module("down_proj", torch::nn::Linear(linear(intermediate_size, hidden_size)));
 }
 
-// x: [b, s, h]. HF: down(act_fn(gate(x)) * up(x)) with act_fn = silu; the activation and the
-// product are one op (ops/swiglu.h) that keeps only gate(x) and up(x) for the backward.
+// x: [b, s, h]
 torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x) {
-  return down_proj(ops::swiglu(gate_proj(x), up_proj(x)));
+  return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
 }
 
 }  // namespace ctxext

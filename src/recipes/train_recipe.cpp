@@ -10,16 +10,16 @@
 #include "core/progress.h"
 #include "core/threads.h"
 #include "data/batching.h"
+#include "io/safetensors.h"
+#include "io/temp_orphans.h"
 #include "model/hf_checkpoint.h"
 #include "model/hf_config.h"
 #include "model/llama_init.h"
-#include "io/temp_orphans.h"
 #include "recipes/resume_guard.h"
+#include "train/alloc_counter.h"
+#include "train/causal_lm_loss.h"
 #include "train/gradient_accumulation.h"
 #include "train/lr_schedule.h"
-#include "io/safetensors.h"
-#include "train/causal_lm_loss.h"
-#include "train/alloc_counter.h"
 
 namespace ctxext {
 

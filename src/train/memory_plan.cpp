@@ -105,9 +105,8 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   //              its output [T, h] e (saved by the projections)                       -> 2 x (2eh + 4)
   //   attention: rotated q [T, n*d], rotated k [T, kv*d], v [T, kv*d], SDPA output [T, n*d] (e),
   //              logsumexp [b, n, s] fp32                                              -> e(2nd + 2kv d) + 4n
-  //   MLP: gate, up (saved by the fused ctxext::swiglu, which recomputes silu in its backward),
-  //        silu(gate)*up (saved by down_proj) [T, I] (e)                             -> 3eI
-  const double A_layer = 2 * (2 * e * h + kF) + e * (2 * n * d + 2 * kv * d) + kF * n + 3 * e * I;
+  //   MLP: gate, silu(gate), up, silu*up [T, I] (e)                                  -> 4eI
+  const double A_layer = 2 * (2 * e * h + kF) + e * (2 * n * d + 2 * kv * d) + kF * n + 4 * e * I;
   // Checkpointing keeps only each layer's input [T, h] e (CheckpointFunction::save_for_backward).
   const double stored_per_layer = ckpt ? e * h : A_layer;
   const double stored = L * T * stored_per_layer;
@@ -126,7 +125,7 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   const double bwd_temp = T * e * (2 * I + 2 * h) + 2 * T * e * h;
   const double layer_work = (ckpt ? T * A_recompute : 0) + bwd_temp;
   add(ckpt ? "recomputed layer + its backward (estimate)" : "layer backward temporaries (estimate)", layer_work, 0, true);
-  // Forward of one layer under no_grad (checkpointing): q, k, v, rotated copies, gate, up, product.
+  // Forward of one layer under no_grad (checkpointing): q, k, v, rotated copies, gate, up, silu, product.
   const double fwd_work = ckpt ? T * (e * (3 * I + 2 * n * d + 3 * kv * d) + kF * h) : T * e * h;
   // Loss chunk [Tc, V]: forward (no grad) logits e (+ their fp32 copy for bf16) and log_softmax fp32;
   // backward (recomputed): log_softmax output, its gradient (nll backward), the logits' gradient fp32

@@ -79,7 +79,8 @@ TEST_CASE("train distributed: 2 and 4 ranks equal one process, for sharding none
   }
 }
 
-TEST_CASE("train distributed: resume with another world size (4 -> 2 -> 1 sharded, 1 -> 2)", "[train][dist][crash]") {
+TEST_CASE("train distributed: resume with another world size (optimizer 4 -> 2 -> 1 and 1 -> 2, full 2 -> 4)",
+          "[train][dist][crash]") {
   TempDir dir;
   write_text(dir / "c.yaml", tiny_train_yaml("unused"));
   const std::vector<std::string> sharded{"train.micro_batch_size=1", "train.sharding=optimizer"};

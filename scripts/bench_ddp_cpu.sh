@@ -55,6 +55,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/bench_common.sh
+. scripts/bench_common.sh
 RANKS=${RANKS:-2}
 THREADS=${THREADS:-1}
 BATCH=${BATCH:-8}
@@ -81,48 +83,8 @@ if [ "${KEEP:-0}" = 1 ]; then echo "bench: keeping $TMP" >&2; else trap 'rm -rf 
 "$PYTHON" scripts/bench_train_hf.py prepare --corpus data/pretrain/train.jsonl --tokenizer data/tokenizer.model \
   --seq-len "$SEQ" --num-docs $((TOTAL * BATCH)) --out "$TMP/data"
 
-# --- ctxext config (bench_train_cpu.sh's, with the global batch split in micro-batches) ---------------
-cat > "$TMP/ctxext.yaml" <<EOF
-model:
-  preset: tiny
-rope:
-  type: none
-data:
-  format: text
-  path: $TMP/data/docs.jsonl
-  tokenizer: $ROOT/data/tokenizer.model
-  max_seq_len: $SEQ
-  overflow: truncate
-  num_samples: 0
-  shuffle: false
-  seed: 0
-train:
-  steps: $TOTAL
-  lr: 1.0e-3
-  schedule: constant
-  warmup_steps: 0
-  beta1: 0.9
-  beta2: 0.95
-  eps: 1.0e-8
-  weight_decay: 0.1
-  micro_batch_size: $MICRO
-  global_batch_size: $BATCH
-  max_grad_norm: 1.0
-  precision: fp32
-  sharding: none
-checkpoint:
-  every_steps: 0
-  keep_last: 1
-export:
-  enabled: false
-runtime:
-  device: cpu
-  threads: $THREADS
-  seed: 0
-  dist_timeout_s: 300
-output_dir: $TMP/out
-resume: none
-EOF
+# --- ctxext config (scripts/bench_common.sh: bench_train_cpu.sh's, the global batch in micro-batches) ---
+bench_ctxext_config "$TMP/ctxext.yaml" "$TMP/data" "$SEQ" "$TOTAL" "$MICRO" "$BATCH" "$THREADS" "$TMP/out"
 
 # Each rank process under /usr/bin/time -v, its report in $TIME_DIR/time.<RANK>.txt.
 cat > "$TMP/timed.sh" <<'EOF'

@@ -42,6 +42,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/bench_common.sh
+. scripts/bench_common.sh
 THREADS=${THREADS:-$(nproc)}
 BATCH=${BATCH:-8}
 SEQ=${SEQ:-256}
@@ -62,45 +64,7 @@ if [ "${KEEP:-0}" = 1 ]; then echo "bench: keeping $TMP" >&2; else trap 'rm -rf 
   --seq-len "$SEQ" --num-docs $((TOTAL * BATCH)) --out "$TMP/data"
 
 # --- ctxext config -----------------------------------------------------------------------------
-cat > "$TMP/ctxext.yaml" <<EOF
-model:
-  preset: tiny
-rope:
-  type: none
-data:
-  format: text
-  path: $TMP/data/docs.jsonl
-  tokenizer: $ROOT/data/tokenizer.model
-  max_seq_len: $SEQ
-  overflow: truncate
-  num_samples: 0
-  shuffle: false
-  seed: 0
-train:
-  steps: $TOTAL
-  lr: 1.0e-3
-  schedule: constant
-  warmup_steps: 0
-  beta1: 0.9
-  beta2: 0.95
-  eps: 1.0e-8
-  weight_decay: 0.1
-  micro_batch_size: $BATCH
-  global_batch_size: $BATCH
-  max_grad_norm: 1.0
-  precision: fp32
-checkpoint:
-  every_steps: 0
-  keep_last: 1
-export:
-  enabled: false
-runtime:
-  device: cpu
-  threads: $THREADS
-  seed: 0
-output_dir: $TMP/out
-resume: none
-EOF
+bench_ctxext_config "$TMP/ctxext.yaml" "$TMP/data" "$SEQ" "$TOTAL" "$BATCH" "$BATCH" "$THREADS" "$TMP/out"
 
 # "Maximum resident set size (kbytes): N" -> MiB; "Elapsed (wall clock) time (h:mm:ss or m:ss): T" -> s
 rss_mb() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$1"; }

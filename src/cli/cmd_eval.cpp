@@ -51,7 +51,7 @@ std::vector<int64_t> read_token_file(const std::string& path, int64_t vocab_size
   ids.reserve(json.size());
   for (size_t i = 0; i < json.size(); ++i) {
     const auto& v = json[i];
-    if (!v.is_number_integer()) fail("{}: token {} = {}: expected an integer token id", path, i, v.dump());
+    if (!v.is_number_integer()) fail("{}: token {} = {}: expected an integer token id", path, i, json_excerpt(v));
     const int64_t id = v.get<int64_t>();
     if (id < 0 || id >= vocab_size)
       fail("{}: token {} = {}: outside the model's vocabulary [0, {})", path, i, id, vocab_size);

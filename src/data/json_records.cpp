@@ -111,6 +111,18 @@ std::vector<Slice> split_array(const std::string& text, const std::string& path)
   return slices;
 }
 
+// Refuses nesting deeper than 128 arrays/objects (as io/strict_json.h): a record nested 100,000
+// deep would overflow the stack when printed or freed.
+nlohmann::json::parser_callback_t depth_guard(const std::string& source) {
+  return [source](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+    constexpr int kMaxDepth = 128;
+    if ((event == nlohmann::json::parse_event_t::object_start || event == nlohmann::json::parse_event_t::array_start) &&
+        depth >= kMaxDepth)
+      fail("{}: malformed JSON: nested deeper than {} levels", source, kMaxDepth);
+    return true;
+  };
+}
+
 class RecordVisitor {
  public:
   RecordVisitor(const std::string& path, bool skip_bad, const std::function<void(const JsonRecord&)>& visit)
@@ -124,7 +136,7 @@ class RecordVisitor {
       if (bad != std::string_view::npos) fail("{}: invalid UTF-8 at byte {} of the record", source, bad);
       nlohmann::json value;
       try {
-        value = nlohmann::json::parse(text.begin(), text.end());
+        value = nlohmann::json::parse(text.begin(), text.end(), depth_guard(source));
       } catch (const nlohmann::json::parse_error& e) {
         fail("{}: malformed JSON: {}", source, without_tag(e.what()));
       }

@@ -49,7 +49,7 @@ std::map<std::string, std::string> read_weight_map(const fs::path& index) {
     fail("{}: expected a JSON object with a 'weight_map' object", index.string());
   std::map<std::string, std::string> weight_map;
   for (const auto& [tensor, shard] : root["weight_map"].items()) {
-    if (!shard.is_string()) fail("{}: weight_map['{}'] is {}, not a file name", index.string(), tensor, shard.dump());
+    if (!shard.is_string()) fail("{}: weight_map['{}'] is {}, not a file name", index.string(), tensor, json_excerpt(shard));
     check_plain_file_name(index, tensor, shard.get<std::string>());
     weight_map[tensor] = shard.get<std::string>();
   }

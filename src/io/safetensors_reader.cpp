@@ -48,7 +48,7 @@ Entry parse_entry(const std::string& file, const std::string& name, const nlohma
   const auto& shape = value["shape"];
   if (!shape.is_array()) fail("{}: 'shape' is not a list", where());
   for (const auto& d : shape) {
-    if (!d.is_number_unsigned()) fail("{}: 'shape' holds {}, not a non-negative integer", where(), d.dump());
+    if (!d.is_number_unsigned()) fail("{}: 'shape' holds {}, not a non-negative integer", where(), json_excerpt(d));
     const auto dim = d.get<uint64_t>();
     if (dim > uint64_t(std::numeric_limits<int64_t>::max())) fail("{}: shape dimension {} overflows", where(), dim);
     e.shape.push_back(int64_t(dim));
@@ -56,7 +56,7 @@ Entry parse_entry(const std::string& file, const std::string& name, const nlohma
 
   const auto& offsets = value["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
-    fail("{}: 'data_offsets' is {}, not [begin, end] with non-negative integers", where(), offsets.dump());
+    fail("{}: 'data_offsets' is {}, not [begin, end] with non-negative integers", where(), json_excerpt(offsets));
   e.begin = offsets[0].get<uint64_t>();
   e.end = offsets[1].get<uint64_t>();
   return e;
@@ -68,7 +68,7 @@ std::map<std::string, std::string> parse_metadata(const std::string& file, const
   if (value.is_null()) return out;
   if (!value.is_object()) fail("{}: '__metadata__' is not a JSON object of strings", file);
   for (const auto& [key, v] : value.items()) {
-    if (!v.is_string()) fail("{}: '__metadata__' key '{}' is {}, not a string", file, key, v.dump());
+    if (!v.is_string()) fail("{}: '__metadata__' key '{}' is {}, not a string", file, key, json_excerpt(v));
     out[key] = v.get<std::string>();
   }
   return out;

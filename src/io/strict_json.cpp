@@ -45,7 +45,10 @@ bool is_valid_utf8(std::string_view text) {
 nlohmann::json parse_strict_json(std::string_view text, const std::string& what) {
   using nlohmann::json;
   std::vector<std::set<std::string>> open_objects;  // keys seen so far in each enclosing object
-  json::parser_callback_t check_keys = [&](int, json::parse_event_t event, json& parsed) {
+  json::parser_callback_t check_keys = [&](int depth, json::parse_event_t event, json& parsed) {
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        depth >= kMaxJsonDepth)
+      fail("{}: invalid JSON: nested deeper than {} levels", what, kMaxJsonDepth);
     if (event == json::parse_event_t::object_start) {
       open_objects.emplace_back();
     } else if (event == json::parse_event_t::object_end) {
@@ -64,6 +67,12 @@ nlohmann::json parse_strict_json(std::string_view text, const std::string& what)
   } catch (const json::exception& e) {
     fail("{}: invalid JSON: {}", what, e.what());
   }
+}
+
+std::string json_excerpt(const nlohmann::json& value, size_t max_chars) {
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (text.size() > max_chars) text = text.substr(0, max_chars) + "...";
+  return text;
 }
 
 }  // namespace ctxext

@@ -1,6 +1,7 @@
 #include "model/json_fields.h"
 
 #include "core/error.h"
+#include "io/strict_json.h"
 
 namespace ctxext {
 
@@ -26,12 +27,12 @@ const nlohmann::json& JsonFields::require(const std::string& key) const {
 }
 
 void JsonFields::reject(const std::string& key, const std::string& reason) const {
-  fail("{}: key '{}' = {}: {}", origin_, key_path(key), has(key) ? object_->at(key).dump() : "null", reason);
+  fail("{}: key '{}' = {}: {}", origin_, key_path(key), has(key) ? json_excerpt(object_->at(key)) : "null", reason);
 }
 
 void JsonFields::wrong_type(const std::string& key, const char* expected) const {
   const auto& value = object_->at(key);
-  fail("{}: key '{}': expected {}, got {} {}", origin_, key_path(key), expected, value.type_name(), value.dump());
+  fail("{}: key '{}': expected {}, got {} {}", origin_, key_path(key), expected, value.type_name(), json_excerpt(value));
 }
 
 int64_t JsonFields::integer(const std::string& key) const {

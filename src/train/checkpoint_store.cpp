@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "io/atomic_folder.h"
 #include "io/safetensors.h"
+#include "io/strict_json.h"
 
 namespace ctxext {
 
@@ -87,8 +88,10 @@ TrainerState read_trainer_state(const fs::path& folder) {
   std::ifstream in(state_file);
   if (!in) fail("{}: cannot open", state_file.string());
   TrainerState state;
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto json = parse_strict_json(text.str(), state_file.string());
   try {
-    const auto json = nlohmann::json::parse(in);
     state.step = json.at("step").get<int64_t>();
     state.data_position = json.at("data_position").get<int64_t>();
     state.skipped_steps = json.at("skipped_steps").get<int64_t>();

@@ -49,9 +49,17 @@ TEST_CASE("cli inspect rejects bad folders: exit 2, one line naming the file or 
   text.replace(at, std::string("\"num_key_value_heads\": 2").size(), "\"num_key_value_heads\": 3");
   write_text(dir / "config" / "config.json", text);
 
+  // A config.json field nested 100,000 deep (it used to overflow the stack: exit 139).
+  fs::create_directory(dir / "deep");
+  fs::copy_file(dir / "base" / "model.safetensors", dir / "deep" / "model.safetensors");
+  auto deep = read_text(dir / "base" / "config.json");
+  deep.insert(deep.find('{') + 1, "\"x\": " + std::string(100000, '[') + std::string(100000, ']') + ", ");
+  write_text(dir / "deep" / "config.json", deep);
+
   const std::vector<std::pair<fs::path, std::vector<std::string>>> bad = {
       {dir / "shape", {"model.layers.1.self_attn.v_proj.weight", "expected shape [32, 64]", "found [64, 64]"}},
       {dir / "config", {"config.json", "num_key_value_heads"}},
+      {dir / "deep", {"config.json", "nested deeper than 128 levels"}},
       {dir / "absent", {"absent"}},
   };
   for (const auto& [folder, mentions] : bad) {

@@ -101,6 +101,16 @@ TEST_CASE("every bad ShareGPT record fails naming file:line and the reason", "[d
   }
 }
 
+TEST_CASE("a record nested 100,000 deep is refused at 128 levels, not a stack overflow", "[data][reader]") {
+  TempDir dir;
+  const auto path = (dir / "deep.jsonl").string();
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  write_text(path, R"({"id": "a", "conversations": )" + deep + "}\n");
+  CHECK_THROWS_WITH(read_sharegpt(path, false), Contains(path + ":1: malformed JSON: nested deeper than 128 levels"));
+  write_text(path, R"({"id": "a", "conversations": )" + std::string(127, '[') + std::string(127, ']') + "}\n");
+  CHECK_THROWS_WITH(read_sharegpt(path, false), !Contains("nested deeper"));  // 128 levels: parsed, then rejected as data
+}
+
 TEST_CASE("bad records in a .json array are located and skippable", "[data][reader]") {
   TempDir dir;
   const auto path = (dir / "bad.json").string();

@@ -194,3 +194,24 @@ TEST_CASE("what the reference accepts is accepted: null metadata, padding, any k
   CHECK(content.tensors.at("a").dim() == 0);
   CHECK(content.tensors.at("a").item<uint8_t>() == 7);
 }
+
+TEST_CASE("a header nested 100,000 deep is refused at 128 levels, not a stack overflow", "[safetensors]") {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  BadFile f(safetensors_bytes(R"({"a":{"dtype":"F32","shape":)" + deep + R"(,"data_offsets":[0,8]}})",
+                              std::string(8, '\0')));
+  CHECK_THROWS_WITH(read_safetensors(f.path), Contains("bad.safetensors: header: invalid JSON: nested deeper than 128"));
+}
+
+TEST_CASE("a long value in a message is cut, so the error stays one short line", "[safetensors]") {
+  const std::string long_value = "\"" + std::string(20000, 'x') + "\"";
+  BadFile f(safetensors_bytes(R"({"a":{"dtype":"F32","shape":[)" + long_value + R"(],"data_offsets":[0,8]}})",
+                              std::string(8, '\0')));
+  try {
+    read_safetensors(f.path);
+    FAIL("accepted");
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    CHECK_THAT(message, Contains("'shape' holds \"xxxx") && Contains("..."));
+    CHECK(message.size() < 400);
+  }
+}

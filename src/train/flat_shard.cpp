@@ -10,12 +10,6 @@ namespace ctxext {
 
 namespace fs = std::filesystem;
 
-namespace {
-torch::optim::AdamWOptions adamw_options(const AdamWSettings& s) {
-  return torch::optim::AdamWOptions(s.lr).betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(s.weight_decay);
-}
-}  // namespace
-
 template <typename Copy>
 void FlatShard::for_each_overlap(int64_t begin, int64_t count, Copy&& copy) const {
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -43,7 +37,7 @@ FlatShard::FlatShard(NamedTensors params, dist::Communicator& comm, const AdamWS
   grad_shard_ = torch::zeros({layout_.shard_numel()}, fp32.device(state_device).pinned_memory(pin));
   for (int64_t j = 0; j < layout_.shard_numel(); j += kStepChunk)
     chunks_.push_back(master_.narrow(0, j, std::min(kStepChunk, layout_.shard_numel() - j)));
-  optimizer_ = std::make_unique<torch::optim::AdamW>(chunks_, adamw_options(settings));
+  optimizer_ = std::make_unique<torch::optim::AdamW>(chunks_, settings.options());
 }
 
 int64_t FlatShard::bucket_numel() const { return std::max<int64_t>(1, kBucketBytes / 4 / comm_.world_size()); }

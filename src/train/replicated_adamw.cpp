@@ -13,10 +13,6 @@ namespace ctxext {
 
 namespace {
 
-torch::optim::AdamWOptions adamw_options(const AdamWSettings& s) {
-  return torch::optim::AdamWOptions(s.lr).betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(s.weight_decay);
-}
-
 // Runs after autograd has added a backward pass's gradient into the parameter's .grad.
 class GradientReadyHook : public torch::autograd::PostAccumulateGradHook {
  public:
@@ -35,7 +31,7 @@ ReplicatedAdamW::ReplicatedAdamW(const NamedTensors& model_params, dist::Communi
     : comm_(comm),
       model_params_(model_params),
       masters_(model_params),
-      optimizer_(masters_.master_tensors(), adamw_options(settings)) {
+      optimizer_(masters_.master_tensors(), settings.options()) {
   if (!comm_.distributed()) return;
   // Buckets in reverse parameter order (roughly the order backward produces gradients); decoder
   // layers and the rest are never mixed in one bucket.

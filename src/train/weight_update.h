@@ -8,6 +8,7 @@
 // Each rank's loss is already divided by the GLOBAL number of supervised targets of the step, so
 // the sum over ranks is the gradient of one process that saw the whole global batch.
 #pragma once
+#include <torch/optim/adamw.h>
 #include <torch/types.h>
 
 #include <filesystem>
@@ -28,6 +29,10 @@ struct AdamWSettings {
   double beta2 = 0.95;
   double eps = 1e-8;
   double weight_decay = 0.0;
+
+  torch::optim::AdamWOptions options() const {
+    return torch::optim::AdamWOptions(lr).betas({beta1, beta2}).eps(eps).weight_decay(weight_decay);
+  }
 };
 
 // file name -> tensors, written by one rank into a checkpoint folder.

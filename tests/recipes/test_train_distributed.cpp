@@ -193,6 +193,17 @@ TEST_CASE("train distributed: bad jobs fail on every rank with one line", "[trai
     }
     CHECK_THAT(ranks[1].log, Contains("rank 0 stopped the job: "));
   }
+  SECTION("malformed or missing launcher variables name the variable") {
+    const std::string train = shell_quote(std::getenv("CTXEXT_BIN")) + " train " + shell_quote((dir / "c.yaml").string()) +
+                              " output_dir=" + shell_quote((dir / "run").string());
+    const auto bad_world = run_command("WORLD_SIZE=abc " + train);
+    CHECK(bad_world.exit_code == 2);
+    CHECK_THAT(bad_world.output, Contains("environment variable WORLD_SIZE='abc': expected an integer"));
+    const auto no_rank = run_command("WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=1 " + train);
+    CHECK(no_rank.exit_code == 2);
+    CHECK_THAT(no_rank.output, Contains("environment variable RANK is not set"));
+    CHECK_FALSE(fs::exists(dir / "run" / "metrics.jsonl"));
+  }
   SECTION("train.world_size is no longer a key") {
     const auto r = run_ctxext(train_args(dir / "c.yaml", dir / "run", {"train.world_size=2"}));
     CHECK(r.exit_code == 2);

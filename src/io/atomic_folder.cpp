@@ -115,7 +115,7 @@ AtomicFolder::~AtomicFolder() {
   remove_tree(temp_path_);
 }
 
-void AtomicFolder::commit(const std::string& marker_name) {
+void AtomicFolder::commit(const std::string& marker_name, const std::string& marker_text) {
   if (committed_) fail("{}: committed twice", final_path_.string());
   fsync_tree(temp_path_);
   const fs::path parent = final_path_.parent_path();
@@ -139,7 +139,7 @@ void AtomicFolder::commit(const std::string& marker_name) {
   committed_ = true;
   remove_tree(temp_path_);  // after an exchange it holds the old folder
   fsync_path(parent);
-  if (!marker_name.empty()) write_file_atomic(final_path_ / marker_name, "");
+  if (!marker_name.empty()) write_file_atomic(final_path_ / marker_name, marker_text);
 }
 
 }  // namespace ctxext

@@ -39,8 +39,8 @@ class AtomicFile {
 
 // A folder built under a dot-named temporary sibling (".name.tmp-<pid>-<n>") and renamed into place by
 // commit(): every file fsynced, the folder renamed, the parent fsynced, then (optionally) a commit
-// marker file written. If destroyed before commit() the temporary folder is removed. An existing
-// folder at the final path is replaced only at commit().
+// marker file written, holding `marker_text`. If destroyed before commit() the temporary folder is
+// removed. An existing folder at the final path is replaced only at commit().
 class AtomicFolder {
  public:
   explicit AtomicFolder(std::filesystem::path final_path);
@@ -49,7 +49,7 @@ class AtomicFolder {
   AtomicFolder& operator=(const AtomicFolder&) = delete;
 
   const std::filesystem::path& path() const { return temp_path_; }  // write here
-  void commit(const std::string& marker_name = "");
+  void commit(const std::string& marker_name = "", const std::string& marker_text = "");
 
  private:
   std::filesystem::path final_path_;

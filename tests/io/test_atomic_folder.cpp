@@ -68,6 +68,15 @@ TEST_CASE("a committed AtomicFolder is in place with its files and marker, no te
   CHECK(entries(dir / "runs") == std::vector<std::string>{"step-6"});
   CHECK(entries(dir / "runs" / "step-6") == std::vector<std::string>{"COMPLETE", "model.safetensors"});
   CHECK(read_text(dir / "runs" / "step-6" / "model.safetensors") == "data");
+  CHECK(read_text(dir / "runs" / "step-6" / "COMPLETE").empty());
+}
+
+TEST_CASE("a commit marker holds the text it is given", "[atomic]") {
+  TempDir dir;
+  AtomicFolder folder(dir / "step-2");
+  write_text(folder.path() / "a.bin", "a");
+  folder.commit("COMMITTED", "{\"files\": {}}\n");
+  CHECK(read_text(dir / "step-2" / "COMMITTED") == "{\"files\": {}}\n");
 }
 
 TEST_CASE("committing over an existing folder replaces it whole; an uncommitted one leaves it alone", "[atomic]") {

@@ -4,12 +4,12 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/dtype_names.h"
+#include "core/text_file.h"
 #include "core/threads.h"
 #include "data/tokenizer.h"
 #include "eval/perplexity.h"
@@ -35,17 +35,9 @@ struct PplFlags {
   int threads = 0;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open", path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // A JSON array of token ids, each in [0, vocab).
 std::vector<int64_t> read_token_file(const std::string& path, int64_t vocab_size) {
-  const auto json = parse_strict_json(read_file(path), path);
+  const auto json = parse_strict_json(read_text_file(path, "token file"), path);
   if (!json.is_array()) fail("{}: expected a JSON array of token ids, got {}", path, json.type_name());
   std::vector<int64_t> ids;
   ids.reserve(json.size());
@@ -67,17 +59,7 @@ std::vector<int64_t> tokenize_text(const std::string& text_file, const std::stri
   if (tokenizer.vocab_size() > vocab_size)
     fail("{}: vocabulary of {} pieces is larger than the model's {}", tokenizer_path, tokenizer.vocab_size(),
          vocab_size);
-  std::vector<int64_t> ids;
-  if (tokenizer.bos_id() >= 0) ids.push_back(tokenizer.bos_id());
-  const auto body = tokenizer.encode(read_file(text_file));
-  ids.insert(ids.end(), body.begin(), body.end());
-  return ids;
-}
-
-torch::Dtype parse_dtype(const std::string& name) {
-  if (name == "float32") return torch::kFloat32;
-  if (name == "bfloat16") return torch::kBFloat16;
-  return torch::kFloat16;
+  return tokenizer.encode_with_bos(read_text_file(text_file, "text to score"));
 }
 
 void run_ppl(const PplFlags& f, const RopeFlags& rope_flags) {
@@ -95,7 +77,7 @@ void run_ppl(const PplFlags& f, const RopeFlags& rope_flags) {
     fail("{}: {} tokens, fewer than --seq-len {}", source, ids.size(), f.seq_len);
   if (f.device == "cuda" && !torch::cuda::is_available()) fail("--device cuda: no CUDA device is available");
 
-  auto model = load_hf_model(f.model, parse_dtype(f.dtype), rope);
+  auto model = load_hf_model(f.model, parse_dtype_name(f.dtype, "--dtype"), rope);
   model->to(torch::Device(f.device));
   const auto tokens = torch::tensor(ids, torch::kInt64);
   const auto result = perplexity(*model, tokens, f.seq_len, f.chunk);

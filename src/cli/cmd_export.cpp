@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/dtype_names.h"
 #include "core/log.h"
 #include "core/threads.h"
 #include "model/hf_checkpoint.h"
@@ -44,7 +45,7 @@ void run_export(const ExportFlags& f, const RopeFlags& rope_flags) {
   hf_config_json(checkpoint.config, torch::kFloat32);
 
   if (!f.dtype.empty()) {
-    const auto dtype = f.dtype == "float32" ? torch::kFloat32 : f.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat16;
+    const auto dtype = parse_dtype_name(f.dtype, "--dtype");
     for (auto& [name, tensor] : checkpoint.tensors) tensor = tensor.to(dtype);
   }
   ExportOptions options;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/dtype_names.h"
 #include "core/threads.h"
 #include "model/hf_checkpoint.h"
 #include "model/hf_config.h"
@@ -51,7 +52,7 @@ void run_inspect(const std::string& folder) {
                            c.num_key_value_heads, attention, c.resolved_head_dim(), c.vocab_size,
                            c.tie_word_embeddings ? ", tied embeddings" : "")
             << fmt::format("parameters    {} ({:.3f} B)\n", counted, static_cast<double>(counted) / 1e9)
-            << fmt::format("dtype         {}\n", hf_dtype_name(checkpoint_dtype(checkpoint.tensors, folder)))
+            << fmt::format("dtype         {}\n", dtype_name(checkpoint_dtype(checkpoint.tensors, folder)))
             << fmt::format("context       max_position_embeddings {}\n", c.max_position_embeddings)
             << fmt::format("rope          {}\n", describe_rope(c.rope))
             << fmt::format("tensors       {} checked against config.json: ok\n", checkpoint.tensors.size());

@@ -2,9 +2,10 @@
 
 #include <fmt/ranges.h>
 
-#include <fstream>
 #include <map>
 #include <sstream>
+
+#include "core/text_file.h"
 
 namespace ctxext {
 
@@ -114,11 +115,7 @@ void ConfigNode::check_no_unknown_keys() const {
 Config::Config(std::shared_ptr<ConfigState> state) : state_(std::move(state)) {}
 
 Config Config::load(const std::string& file, const std::vector<std::string>& overrides) {
-  std::ifstream in(file);
-  if (!in) fail("{}: cannot open config file", file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), file, overrides);
+  return parse(read_text_file(file, "config file"), file, overrides);
 }
 
 Config Config::parse(const std::string& yaml_text, const std::string& name,

@@ -1,51 +1,17 @@
 #include "data/json_records.h"
 
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/strings.h"
+#include "core/text_file.h"
+#include "core/utf8.h"
 
 namespace ctxext::data {
 namespace {
 
 constexpr int64_t kMaxWarnings = 10;  // skipped records named one by one; the rest only counted
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open data file", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) fail("{}: read error", path);
-  return ss.str();
-}
-
-// Byte offset of the first invalid UTF-8 sequence in `s`, or npos (RFC 3629: no overlongs, no
-// surrogates, nothing above U+10FFFF).
-size_t invalid_utf8_at(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
-    else return i;
-    if (i + n > s.size()) return i;
-    for (size_t k = 1; k < n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += n;
-  }
-  return std::string_view::npos;
-}
 
 // nlohmann's messages start with "[json.exception.parse_error.101] "; the tag helps nobody.
 std::string without_tag(const std::string& what) {
@@ -161,17 +127,13 @@ class RecordVisitor {
   ReadStats stats_;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
 
 ReadStats for_each_json_record(const std::string& path, bool skip_bad,
                                const std::function<void(const JsonRecord&)>& visit) {
   const bool jsonl = ends_with(path, ".jsonl");
   if (!jsonl && !ends_with(path, ".json")) fail("{}: data files must end in .json or .jsonl", path);
-  const std::string text = read_file(path);
+  const std::string text = read_text_file(path, "data file");
   RecordVisitor visitor(path, skip_bad, visit);
   if (jsonl) {
     int64_t line = 0;

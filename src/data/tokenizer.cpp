@@ -28,6 +28,14 @@ std::vector<int64_t> Tokenizer::encode(const std::string& text) const {
   return std::vector<int64_t>(ids.begin(), ids.end());
 }
 
+std::vector<int64_t> Tokenizer::encode_with_bos(const std::string& text) const {
+  std::vector<int64_t> ids;
+  if (bos_id() >= 0) ids.push_back(bos_id());
+  const auto body = encode(text);
+  ids.insert(ids.end(), body.begin(), body.end());
+  return ids;
+}
+
 std::vector<Tokenizer::Piece> Tokenizer::encode_pieces(const std::string& text) const {
   sentencepiece::ImmutableSentencePieceText spt;
   const auto status = processor_->Encode(text, spt.mutable_proto());

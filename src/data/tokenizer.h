@@ -26,6 +26,8 @@ class Tokenizer {
   static Tokenizer load(const std::string& path);
 
   std::vector<int64_t> encode(const std::string& text) const;
+  // BOS (when the model has one) then encode(text): how LLaMA's HF tokenizer encodes a prompt.
+  std::vector<int64_t> encode_with_bos(const std::string& text) const;
   std::vector<Piece> encode_pieces(const std::string& text) const;
   // Fails on an id outside [0, vocab_size()).
   std::string decode(const std::vector<int64_t>& ids) const;

@@ -40,13 +40,6 @@ std::string fill_template(const std::string& pattern, const LongBenchSample& sam
   return out;
 }
 
-std::vector<int64_t> with_bos(const data::Tokenizer& tokenizer, const std::string& text) {
-  std::vector<int64_t> ids{tokenizer.bos_id()};
-  const auto body = tokenizer.encode(text);
-  ids.insert(ids.end(), body.begin(), body.end());
-  return ids;
-}
-
 // decode(..., skip_special_tokens=True): BOS/EOS dropped before decoding.
 std::string decode_text(const data::Tokenizer& tokenizer, std::vector<int64_t> ids) {
   ids.erase(std::remove_if(ids.begin(), ids.end(),
@@ -110,7 +103,7 @@ LongBenchPrompt build_longbench_prompt(const LongBenchTask& task, const LongBenc
   if (options.truncate_to < 2) fail("LongBench: truncate_to = {}: must be at least 2 tokens", options.truncate_to);
   std::string prompt = fill_template(task.prompt_template, sample);
   LongBenchPrompt out;
-  auto ids = with_bos(tokenizer, prompt);
+  auto ids = tokenizer.encode_with_bos(prompt);
   if (static_cast<int64_t>(ids.size()) > options.truncate_to) {
     const auto half = static_cast<std::ptrdiff_t>(options.truncate_to / 2);
     prompt = decode_text(tokenizer, {ids.begin(), ids.begin() + half}) +
@@ -119,7 +112,7 @@ LongBenchPrompt build_longbench_prompt(const LongBenchTask& task, const LongBenc
   }
   const bool wrap = options.chat && task.chat;
   if (wrap) prompt = "[INST]" + prompt + "[/INST]";
-  out.ids = (out.truncated || wrap) ? with_bos(tokenizer, prompt) : std::move(ids);
+  out.ids = (out.truncated || wrap) ? tokenizer.encode_with_bos(prompt) : std::move(ids);
   return out;
 }
 

@@ -6,28 +6,9 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/splitmix64.h"
 
 namespace ctxext::eval {
-
-namespace {
-
-// SplitMix64 (Steele et al.): a fixed, platform-independent mixer, unlike std::uniform_int_distribution.
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-std::vector<int64_t> with_bos(const data::Tokenizer& tokenizer, const std::string& text) {
-  std::vector<int64_t> ids;
-  if (tokenizer.bos_id() >= 0) ids.push_back(tokenizer.bos_id());
-  const auto body = tokenizer.encode(text);
-  ids.insert(ids.end(), body.begin(), body.end());
-  return ids;
-}
-
-}  // namespace
 
 std::string passkey_needle(int64_t key) {
   return fmt::format(" The pass key is {0}. Remember it. {0} is the pass key.", key);
@@ -64,8 +45,8 @@ int64_t passkey_key(uint64_t seed, int64_t length, double depth, int64_t trial) 
 PasskeyPrompt build_passkey_prompt(const data::Tokenizer& tokenizer, int64_t key, double depth, int64_t length) {
   const auto tokens_for = [&](int64_t n) {
     const std::string text = passkey_prompt_text(key, n, depth);
-    const auto prompt = with_bos(tokenizer, text);
-    const auto full = with_bos(tokenizer, text + passkey_answer(key));
+    const auto prompt = tokenizer.encode_with_bos(text);
+    const auto full = tokenizer.encode_with_bos(text + passkey_answer(key));
     return std::make_pair(static_cast<int64_t>(prompt.size()), static_cast<int64_t>(full.size()));
   };
   // A whitespace-splitting tokenizer makes the length affine in n: estimate from n = 0 and 1, then
@@ -82,7 +63,7 @@ PasskeyPrompt build_passkey_prompt(const data::Tokenizer& tokenizer, int64_t key
   prompt.n_fillers = n;
   prompt.depth = depth;
   prompt.text = passkey_prompt_text(key, n, depth);
-  prompt.ids = with_bos(tokenizer, prompt.text);
+  prompt.ids = tokenizer.encode_with_bos(prompt.text);
   return prompt;
 }
 

@@ -6,9 +6,9 @@
 
 #include <string_view>
 
-namespace ctxext {
+#include "core/utf8.h"
 
-bool is_valid_utf8(std::string_view text);
+namespace ctxext {
 
 // Deepest nesting of arrays and objects accepted (the reference safetensors reader stops at 128).
 inline constexpr int kMaxJsonDepth = 128;

@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "core/dtype_names.h"
+#include "core/strings.h"
 #include "core/log.h"
 #include "io/atomic_folder.h"
 #include "io/checkpoint_tensors.h"
@@ -13,10 +15,6 @@
 namespace ctxext {
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Old HF checkpoints saved the rotary buffers; they are a function of config.json.
 bool is_rotary_buffer(const std::string& name) { return ends_with(name, ".rotary_emb.inv_freq"); }
@@ -139,8 +137,8 @@ LlamaForCausalLM load_hf_model(const std::filesystem::path& folder, torch::Dtype
   }
   copy_tensors_into(*model, checkpoint.tensors, folder.string());
   log::info("loaded {}: {} parameters, {} (checkpoint {}), RoPE {}", folder.string(),
-            checkpoint.config.num_parameters(), hf_dtype_name(dtype),
-            hf_dtype_name(checkpoint_dtype(checkpoint.tensors, folder.string())), checkpoint.config.rope.type);
+            checkpoint.config.num_parameters(), dtype_name(dtype),
+            dtype_name(checkpoint_dtype(checkpoint.tensors, folder.string())), checkpoint.config.rope.type);
   return model;
 }
 

@@ -1,9 +1,9 @@
 #include "model/hf_config.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/dtype_names.h"
+#include "core/text_file.h"
 #include "io/atomic_folder.h"
 #include "io/strict_json.h"
 #include "model/hf_rope.h"
@@ -12,11 +12,9 @@
 namespace ctxext {
 
 LlamaConfig read_hf_config(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail("{}: cannot open (is this an HF model folder?)", file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_hf_config(parse_strict_json(text.str(), file.string()), file.string());
+  return parse_hf_config(parse_strict_json(read_text_file(file, "an HF model config (is this an HF model folder?)"),
+                                          file.string()),
+                         file.string());
 }
 
 LlamaConfig parse_hf_config(const nlohmann::json& json, const std::string& origin) {
@@ -55,18 +53,9 @@ LlamaConfig parse_hf_config(const nlohmann::json& json, const std::string& origi
   return c;
 }
 
-std::string hf_dtype_name(torch::Dtype dtype) {
-  switch (dtype) {
-    case torch::kFloat32: return "float32";
-    case torch::kBFloat16: return "bfloat16";
-    case torch::kFloat16: return "float16";
-    default: fail("dtype {}: HF checkpoints are float32, bfloat16 or float16", c10::toString(dtype));
-  }
-}
-
 nlohmann::json hf_config_json(const LlamaConfig& c, torch::Dtype dtype) {
   const auto rope = hf_rope_parameters(c.rope, c.resolved_head_dim());
-  const std::string dtype_name = hf_dtype_name(dtype);
+  const std::string dtype_text = dtype_name(dtype);
   nlohmann::json j = {
       {"architectures", {"LlamaForCausalLM"}},
       {"model_type", "llama"},
@@ -86,8 +75,8 @@ nlohmann::json hf_config_json(const LlamaConfig& c, torch::Dtype dtype) {
       {"bos_token_id", c.bos_token_id},
       {"eos_token_id", c.eos_token_id},
       {"use_cache", true},
-      {"dtype", dtype_name},
-      {"torch_dtype", dtype_name},  // the name transformers 4.x reads
+      {"dtype", dtype_text},
+      {"torch_dtype", dtype_text},  // the name transformers 4.x reads
       {"max_position_embeddings", hf_max_position_embeddings(c.rope)},
       // transformers 5 reads rope_parameters; 4.x, vLLM and llama.cpp's converter read rope_theta +
       // rope_scaling. Both carry the same description (v5 prefers rope_scaling when both are set).

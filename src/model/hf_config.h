@@ -21,7 +21,4 @@ LlamaConfig parse_hf_config(const nlohmann::json& json, const std::string& origi
 nlohmann::json hf_config_json(const LlamaConfig& config, torch::Dtype dtype);
 void write_hf_config(const std::filesystem::path& file, const LlamaConfig& config, torch::Dtype dtype);
 
-// "float32", "bfloat16", "float16": HF's names.
-std::string hf_dtype_name(torch::Dtype dtype);
-
 }  // namespace ctxext

@@ -5,10 +5,9 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/text_file.h"
 #include "core/log.h"
 #include "train/checkpoint_store.h"
 
@@ -91,13 +90,11 @@ std::string shown(std::string value) {
 }
 
 std::string read_file_text(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in)
-    fail("{}: cannot read the config this checkpoint was trained with, so resuming it cannot be checked; use a new "
-         "output_dir, or resume=none to start over", file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  try {
+    return read_text_file(file, "the config this checkpoint was trained with");
+  } catch (const Error& e) {
+    fail("{}; resuming it cannot be checked: use a new output_dir, or resume=none to start over", e.what());
+  }
 }
 
 }  // namespace

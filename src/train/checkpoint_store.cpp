@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <sstream>
 #include <vector>
 
 #include "core/error.h"
+#include "core/text_file.h"
 #include "core/fault_injection.h"
 #include "core/log.h"
 #include "io/atomic_folder.h"
@@ -85,12 +84,8 @@ Checkpoint load_checkpoint(const fs::path& folder) {
 
 TrainerState read_trainer_state(const fs::path& folder) {
   const fs::path state_file = folder / "trainer_state.json";
-  std::ifstream in(state_file);
-  if (!in) fail("{}: cannot open", state_file.string());
   TrainerState state;
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto json = parse_strict_json(text.str(), state_file.string());
+  const auto json = parse_strict_json(read_text_file(state_file, "trainer state"), state_file.string());
   try {
     state.step = json.at("step").get<int64_t>();
     state.data_position = json.at("data_position").get<int64_t>();

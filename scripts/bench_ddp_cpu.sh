@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CPU data-parallel benchmark: ctxext over c10d/Gloo vs PyTorch's DistributedDataParallel, side by side
-# in one run (DESIGN.md §7-8; docs/perf.md "Data parallel (c10d)").
+# in one run (docs/platform.md "Performance method"; docs/perf.md "Data parallel (c10d)").
 #
 #   scripts/bench_ddp_cpu.sh                       # 3 repetitions, 3 warm-up + 10 timed steps (~3 min on 2 cores)
 #   REPS=1 WARMUP=1 STEPS=2 scripts/bench_ddp_cpu.sh   # smoke run

@@ -28,7 +28,7 @@
 # Measured per run: tokens/s = supervised targets per step / wall seconds of the whole optimizer
 # step, median over STEPS steps after WARMUP (ctxext: metrics.jsonl tokens_per_s; HF: the same
 # span timed with cuda synchronisation); MFU = tokens/s x (6 N_matmul + 6 L d SEQ) / 790e12
-# (PLATFORM.md's measured bf16 matmul ceiling; no recomputation counted; formula in
+# (docs/platform.md: measured bf16 matmul ceiling; no recomputation counted; formula in
 # bench_gpu_hf.py flops_per_token); peak GPU memory = the CUDA caching allocator's peak
 # allocated bytes (ctxext metrics.jsonl peak_mem_mb, HF torch.cuda.max_memory_allocated); peak host
 # RSS of the process (bench_gpu_hf.py rss, i.e. getrusage of the child).

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 
-PEAK_BF16_FLOPS = 790e12  # PLATFORM.md: measured H100/H200 bf16 dense matmul
+PEAK_BF16_FLOPS = 790e12  # docs/platform.md: measured H100/H200 bf16 dense matmul
 
 
 def shape(layers, vocab=32000):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CPU micro-benchmarks of the fused ops (DESIGN.md §9), each validated against the plain LibTorch
+# CPU micro-benchmarks of the fused ops (docs/architecture.md "Adding a kernel"), each validated against the plain LibTorch
 # composition before it is timed. Needs build/libctxext_ops.so (scripts/build.sh) and .venv.
 #
 #   scripts/bench_kernels_cpu.sh                  # [16384, 4096], fp32 and bf16, 2 threads

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CPU training-step benchmark: ctxext vs HF transformers, side by side in one run (DESIGN.md §7).
+# CPU training-step benchmark: ctxext vs HF transformers, side by side in one run (docs/platform.md "Performance method").
 #
 #   scripts/bench_train_cpu.sh                      # 2 repetitions, 3 warm-up + 10 timed steps
 #   REPS=1 WARMUP=1 STEPS=2 scripts/bench_train_cpu.sh   # smoke run

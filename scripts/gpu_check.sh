@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build ctxext with CUDA on a GPU machine and run the whole test suite there (PLATFORM.md "GPU machines").
+# Build ctxext with CUDA on a GPU machine and run the whole test suite there (docs/platform.md "GPU machines").
 #
 # Two modes, because the GPU machine reaches no package registry:
 #

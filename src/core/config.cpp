@@ -1,11 +1,13 @@
 #include "core/config.h"
 
 #include <fmt/ranges.h>
+#include <yaml-cpp/depthguard.h>
 
 #include <map>
 #include <sstream>
 
 #include "core/text_file.h"
+#include "core/utf8.h"
 
 namespace ctxext {
 
@@ -28,6 +30,74 @@ std::string scalar_text(const YAML::Node& node) {
   out << YAML::Flow << node;
   return out.c_str();
 }
+
+// "methods[2].name" -> "methods[2]" -> "methods" -> "".
+std::string parent_path(const std::string& path) {
+  if (!path.empty() && path.back() == ']') return path.substr(0, path.rfind('['));
+  const auto dot = path.rfind('.');
+  return dot == std::string::npos ? "" : path.substr(0, dot);
+}
+
+// What yaml-cpp accepts silently, refused: a key given twice in one mapping (lookups see the first,
+// PyYAML keeps the last), a key that is not a plain name, a NUL byte or invalid UTF-8 in a key or a
+// string (a path with a NUL would be cut short by the OS), nesting deeper than kMaxConfigDepth.
+// `origin`: where the tree came from, "<file>" or "override 'a=b'"; lines are shown for a file only.
+class TreeCheck {
+ public:
+  TreeCheck(std::string origin, bool has_lines) : origin_(std::move(origin)), has_lines_(has_lines) {}
+
+  void walk(const YAML::Node& node, const std::string& path, int depth) {
+    // Aliases of aliases expand exponentially ("billion laughs"): bound the values visited.
+    constexpr int64_t kMaxValues = 100000;
+    if (++visited_ > kMaxValues)
+      fail("{}: the config expands to more than {} values (aliases of aliases?); a config has a few hundred", origin_,
+           kMaxValues);
+    if (depth > kMaxConfigDepth)
+      fail("{}: {} is nested deeper than {} levels (a config is a few levels deep)", at(node), path_name(path),
+           kMaxConfigDepth);
+    if (node.IsScalar()) return check_text(node, node.Scalar(), path_name(path));
+    if (node.IsSequence()) {
+      for (size_t i = 0; i < node.size(); ++i) walk(node[i], fmt::format("{}[{}]", path, i), depth + 1);
+      return;
+    }
+    if (!node.IsMap()) return;
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& kv : node) {
+      const std::string what = path.empty() ? "a top-level key" : "a key of " + path;
+      if (!kv.first.IsScalar())
+        fail("{}: {} is a {}: a key must be a plain name", at(kv.first), what,
+             kv.first.IsSequence() ? "list" : kv.first.IsMap() ? "mapping" : "null");
+      check_text(kv.first, kv.first.Scalar(), what);
+      const std::string key = kv.first.Scalar();
+      const std::string key_path = path.empty() ? key : path + "." + key;
+      const auto [first, inserted] = seen.emplace(key, kv.first.Mark());
+      if (!inserted)
+        fail("{}: '{}' given twice{}: yaml-cpp would keep the first, PyYAML the last; keep one", at(kv.first),
+             key_path,
+             has_lines_ ? fmt::format(" (lines {} and {})", first->second.line + 1, kv.first.Mark().line + 1) : "");
+      walk(kv.second, key_path, depth + 1);
+    }
+  }
+
+ private:
+  std::string at(const YAML::Node& node) const {
+    return has_lines_ && node.Mark().line >= 0 ? fmt::format("{}:{}", origin_, node.Mark().line + 1) : origin_;
+  }
+  static std::string path_name(const std::string& path) {
+    constexpr size_t kMax = 60;  // a deep path would fill the line
+    return path.empty() ? "the document" : path.size() > kMax ? path.substr(0, kMax) + "..." : path;
+  }
+  void check_text(const YAML::Node& node, const std::string& text, const std::string& what) const {
+    if (text.find('\0') != std::string::npos)
+      fail("{}: {} holds a NUL byte (at byte {}): config text must not", at(node), what, text.find('\0'));
+    const size_t bad = invalid_utf8_at(text);
+    if (bad != std::string::npos) fail("{}: {} is not valid UTF-8 (invalid UTF-8 at byte {})", at(node), what, bad);
+  }
+
+  std::string origin_;
+  bool has_lines_;
+  int64_t visited_ = 0;
+};
 }  // namespace
 
 ConfigNode::ConfigNode(YAML::Node node, std::string path, std::shared_ptr<ConfigState> state)
@@ -50,8 +120,7 @@ std::string ConfigNode::where(const std::string& key) const {
   for (std::string p = key_path(key); !p.empty();) {
     auto it = state_->overrides.find(p);
     if (it != state_->overrides.end()) return it->second;
-    auto dot = p.rfind('.');
-    p = dot == std::string::npos ? "" : p.substr(0, dot);
+    p = parent_path(p);
   }
   YAML::Node n = (!key.empty() && node_.IsMap() && node_[key]) ? node_[key] : node_;
   const YAML::Mark mark = n.Mark();
@@ -65,6 +134,37 @@ ConfigNode ConfigNode::child(const std::string& key) const {
   YAML::Node n = node_[key];
   if (!n.IsMap()) fail("{}: {} must be a mapping of keys, got '{}'", where(key), key_path(key), scalar_text(n));
   return ConfigNode(n, key_path(key), state_);
+}
+
+std::vector<ConfigNode> ConfigNode::list(const std::string& key) const {
+  mark_read(key);
+  std::vector<ConfigNode> out;
+  if (!has(key)) return out;
+  const YAML::Node n = node_[key];
+  if (!n.IsSequence())
+    fail("{}: {} must be a list of mappings, got '{}'", where(key), key_path(key), scalar_text(n));
+  for (size_t i = 0; i < n.size(); ++i) {
+    ConfigNode item(n[i], fmt::format("{}[{}]", key_path(key), i), state_);
+    if (!n[i].IsMap()) fail("{}: {} must be a mapping of keys, got '{}'", item.where(""), item.path(), scalar_text(n[i]));
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+std::vector<std::string> ConfigNode::keys() const {
+  std::vector<std::string> out;
+  if (node_.IsMap())
+    for (const auto& kv : node_) out.push_back(kv.first.Scalar());
+  return out;
+}
+
+std::string ConfigNode::text(const std::string& key) const {
+  if (!has(key)) fail("{}: missing required key '{}'", where(""), key_path(key));
+  mark_read(key);
+  YAML::Emitter out;
+  out << YAML::Flow << node_[key];
+  record_value(key, out.c_str());
+  return out.c_str();
 }
 
 void ConfigNode::type_error(const std::string& key, const char* expected) const {
@@ -99,7 +199,7 @@ std::string ConfigNode::get_choice(const std::string& key, const std::string& fa
 void ConfigNode::check_no_unknown_keys() const {
   if (!node_.IsMap()) return;
   for (const auto& kv : node_) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = kv.first.Scalar();
     if (!state_->read_keys.count(key_path(key))) {
       std::vector<std::string> known;
       for (const auto& k : state_->read_keys) {
@@ -124,11 +224,15 @@ Config Config::parse(const std::string& yaml_text, const std::string& name,
   state->file = name;
   try {
     state->root = YAML::Load(yaml_text);
+  } catch (const YAML::DeepRecursion& e) {  // its message is only "bad file"
+    fail("{}: invalid YAML: nested {} levels deep, past yaml-cpp's limit (a config is a few levels deep; ctxext "
+         "accepts {})", name, e.depth(), kMaxConfigDepth);
   } catch (const YAML::ParserException& e) {
     fail("{}:{}: invalid YAML: {}", name, e.mark.line + 1, e.msg);
   }
   if (state->root.IsNull()) state->root = YAML::Node(YAML::NodeType::Map);
   if (!state->root.IsMap()) fail("{}: the top level must be a mapping of keys", name);
+  TreeCheck(name, true).walk(state->root, "", 0);
   Config config(state);
   for (const auto& o : overrides) config.apply_override(o);
   return config;
@@ -151,6 +255,8 @@ void Config::apply_override(const std::string& assignment) {
     if (part.empty()) fail("override '{}': empty key in '{}'", assignment, path);
     parts.push_back(part);
   }
+  if (!is_valid_utf8(path)) fail("override '{}': the key is not valid UTF-8", assignment);
+  TreeCheck(fmt::format("override '{}'", assignment), false).walk(value, path, static_cast<int>(parts.size()));
   // yaml-cpp nodes are handles: walk down by reassigning a handle to each child mapping.
   YAML::Node cursor = state_->root;
   std::string walked;

@@ -28,6 +28,13 @@ class ConfigNode {
   bool has(const std::string& key) const;
   // A mapping below this one; a missing key gives an empty mapping (all defaults).
   ConfigNode child(const std::string& key) const;
+  // The mappings of a list below this one (`methods: [{name: a, ...}, ...]`), each read like a child
+  // with the path "methods[i]"; a missing key gives an empty list.
+  std::vector<ConfigNode> list(const std::string& key) const;
+  // This mapping's keys, in file order.
+  std::vector<std::string> keys() const;
+  // A value as YAML text (flow style for lists and mappings), e.g. to pass it on as an override.
+  std::string text(const std::string& key) const;
 
   template <typename T>
   T get(const std::string& key, const T& fallback) const {
@@ -87,6 +94,11 @@ class ConfigNode {
   std::string path_;
   std::shared_ptr<ConfigState> state_;
 };
+
+// Parsing refuses, with one line naming the file, key and line: invalid YAML, nesting deeper than
+// kMaxConfigDepth, a key given twice in one mapping (yaml-cpp would keep the first silently, PyYAML
+// the last), and a key or string value holding a NUL byte or invalid UTF-8.
+constexpr int kMaxConfigDepth = 64;
 
 class Config {
  public:

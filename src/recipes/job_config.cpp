@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "model/hf_config.h"
+
 namespace ctxext {
 
 RuntimeOptions parse_runtime_options(const ConfigNode& node) {
@@ -24,12 +26,18 @@ ExportSectionOptions parse_export_options(const ConfigNode& node) {
   return o;
 }
 
-JobConfig parse_job_config(const Config& config, const RopeOptions& rope_defaults) {
+RopeOptions model_rope_defaults(const ModelOptions& model) {
+  if (model.path.empty()) return model.preset_config.rope;
+  const auto file = std::filesystem::path(model.path) / "config.json";
+  return std::filesystem::exists(file) ? read_hf_config(file).rope : RopeOptions{};
+}
+
+JobConfig parse_job_config(const Config& config) {
   const ConfigNode root = config.root();
   JobConfig job;
   job.model = parse_model_options(root.child("model"));
   job.rope_given = root.has("rope");
-  job.rope = parse_rope_options(root.child("rope"), rope_defaults);
+  job.rope = parse_rope_options(root.child("rope"), model_rope_defaults(job.model));
   job.data = data::parse_data_options(root.child("data"));
   job.train = parse_train_options(root.child("train"));
   job.checkpoint = parse_checkpoint_options(root.child("checkpoint"));

@@ -47,7 +47,11 @@ struct JobConfig {
   std::string tokenizer_path() const;
 };
 
-// `rope_defaults`: the model's RoPE settings the `rope:` section applies over.
-JobConfig parse_job_config(const Config& config, const RopeOptions& rope_defaults = {});
+// The RoPE settings the `rope:` section applies over: model.path's config.json (built-in defaults when
+// the folder has none yet: loading the weights then fails on its own), or the preset's.
+RopeOptions model_rope_defaults(const ModelOptions& model);
+
+// Parses every section once: the model first, then `rope:` over model_rope_defaults(), then the rest.
+JobConfig parse_job_config(const Config& config);
 
 }  // namespace ctxext

@@ -11,10 +11,17 @@ ModelOptions parse_model_options(const ConfigNode& node) {
   if (o.path.empty() == o.preset.empty())
     node.reject(o.path.empty() ? "path" : "preset", "give exactly one of model.path (an HF folder) and model.preset");
   if (!o.path.empty() && !std::filesystem::is_directory(o.path)) node.reject("path", "no such folder");
-  o.dtype = node.get_choice("dtype", o.dtype, {"fp32", "bf16"});
+  if (node.has("dtype"))  // one key per choice: the weights are loaded in fp32 and cast to the precision
+    fail("{}: model.dtype was removed: precision is train.precision (auto | fp32 | bf16); delete the key",
+         node.where("dtype"));
   if (!o.preset.empty()) {
     LlamaConfig& c = o.preset_config;
-    c = llama_preset(o.preset);
+    try {
+      c = llama_preset(o.preset);
+    } catch (const Error& e) {
+      node.reject("preset", std::string(e.what()) + "; a preset is a built-in shape with random weights (tests, "
+                                                    "benchmarks): for real weights give model.path");
+    }
     constexpr int64_t kMax = int64_t(1) << 40;
     c.vocab_size = node.get_int("vocab_size", c.vocab_size, 1, kMax);
     c.hidden_size = node.get_int("hidden_size", c.hidden_size, 1, kMax);

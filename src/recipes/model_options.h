@@ -1,8 +1,8 @@
-// The YAML `model:` section: where the weights come from and in which dtype they compute.
+// The YAML `model:` section: where the weights come from. The dtype they compute in is train.precision
+// (model.dtype was removed: it was parsed and never used).
 //   model:
 //     path: /models/Llama-2-7b-chat-hf   # an HF folder, or
 //     preset: tiny                      # random weights of a preset shape (tests, benchmarks)
-//     dtype: fp32                       # fp32 | bf16
 //     # preset only, each optional: vocab_size, hidden_size, intermediate_size,
 //     # num_hidden_layers, num_attention_heads, num_key_value_heads, max_position_embeddings, rope_theta
 #pragma once
@@ -17,7 +17,6 @@ namespace ctxext {
 struct ModelOptions {
   std::string path;               // HF folder; empty when preset is used
   std::string preset;             // empty when path is used
-  std::string dtype = "fp32";     // fp32 | bf16
   LlamaConfig preset_config;      // the preset with its overrides (preset only)
 };
 

@@ -38,6 +38,7 @@ constexpr ResumeRule kResumeRules[] = {
     {"output_dir", false},
     {"resume", false},
     {"resume_allow_changed", false},
+    {"model.dtype", false},  // removed (never had an effect); checkpoints written before still name it
     {"model.", true},        // base weights and shape
     {"rope.", true},         // the position encoding trained for
     {"data.", true},         // the samples: file, tokenizer, selection, order, lengths
@@ -72,15 +73,6 @@ std::map<std::string, std::string> written_values(const Config& config) {
   return out;
 }
 
-bool same_value(const std::string& a, const std::string& b) {
-  if (a == b) return true;
-  char* end_a = nullptr;
-  char* end_b = nullptr;
-  const double x = std::strtod(a.c_str(), &end_a);
-  const double y = std::strtod(b.c_str(), &end_b);
-  return !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0' && x == y;
-}
-
 // A value for a one-line message: newlines escaped, long values cut.
 std::string shown(std::string value) {
   for (size_t at = 0; (at = value.find('\n', at)) != std::string::npos; at += 2) value.replace(at, 1, "\\n");
@@ -98,6 +90,15 @@ std::string read_file_text(const fs::path& file) {
 }
 
 }  // namespace
+
+bool same_config_value(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  char* end_a = nullptr;
+  char* end_b = nullptr;
+  const double x = std::strtod(a.c_str(), &end_a);
+  const double y = std::strtod(b.c_str(), &end_b);
+  return !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0' && x == y;
+}
 
 bool changes_training(const std::string& key) {
   for (const auto& rule : kResumeRules)
@@ -124,7 +125,7 @@ std::vector<ConfigChange> config_changes(const std::map<std::string, std::string
   for (const auto& [key, value] : before) {
     const auto it = after.find(key);
     const std::string now = it == after.end() ? "(not set)" : it->second;
-    if (!same_value(value, now)) changes[key] = {key, value, now};
+    if (!same_config_value(value, now)) changes[key] = {key, value, now};
   }
   for (const auto& [key, value] : after)
     if (!before.count(key)) changes[key] = {key, "(not set)", value};

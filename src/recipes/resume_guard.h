@@ -28,6 +28,10 @@ bool changes_training(const std::string& key);
 // `auto` is spelled with what it resolves to on runtime.device ("auto (bf16 on cuda)").
 std::map<std::string, std::string> resolved_job_values(const Config& config);
 
+// Two effective values as read_values() spells them are the same: equal text, or numbers equal as
+// numbers ("2e-05" and "2.0e-5").
+bool same_config_value(const std::string& a, const std::string& b);
+
 struct ConfigChange {
   std::string key;
   std::string before;  // the checkpoint's value, "(not set)" when it had no such key

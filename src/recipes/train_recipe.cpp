@@ -13,7 +13,6 @@
 #include "io/safetensors.h"
 #include "io/temp_orphans.h"
 #include "model/hf_checkpoint.h"
-#include "model/hf_config.h"
 #include "model/llama_init.h"
 #include "recipes/resume_guard.h"
 #include "train/alloc_counter.h"
@@ -48,10 +47,10 @@ void check_same_config_on_every_rank(dist::Communicator& comm, const Config& con
 }
 }  // namespace
 
-TrainRecipe::TrainRecipe(const Config& config) : config_(config) {
-  job_ = parse_job_config(config_);
-  output_dir_ = job_.output_dir;
-}
+TrainRecipe::TrainRecipe(const Config& config) : TrainRecipe(config, parse_job_config(config)) {}
+
+TrainRecipe::TrainRecipe(Config config, JobConfig job)
+    : config_(std::move(config)), job_(std::move(job)), output_dir_(job_.output_dir) {}
 
 torch::Device TrainRecipe::device() const {
   if (job_.runtime.device != "cuda") return torch::Device(torch::kCPU);
@@ -92,18 +91,15 @@ void TrainRecipe::setup() {
   if (!refused.empty()) fail("{}{}", comm_->is_main() ? "" : "rank 0 stopped the job: ", refused);
   torch::manual_seed(job_.runtime.seed);
 
-  // Model: the checkpoint's own RoPE settings are the defaults the rope: section overrides.
+  // Model: job_.rope was parsed over the checkpoint's own RoPE settings (model_rope_defaults).
   const bool bf16 = job_.train.precision == "bf16" || (job_.train.precision == "auto" && device().is_cuda());
   const torch::Dtype dtype = bf16 ? torch::kBFloat16 : torch::kFloat32;
   if (!job_.model.path.empty()) {
-    const LlamaConfig base = read_hf_config(fs::path(job_.model.path) / "config.json");
-    job_ = parse_job_config(config_, base.rope);
     model_ = load_hf_model(job_.model.path, torch::kFloat32,
                            job_.rope_given ? std::optional<RopeOptions>(job_.rope) : std::nullopt);
     model_config_ = model_->config();
   } else {
     model_config_ = job_.model.preset_config;
-    job_ = parse_job_config(config_, model_config_.rope);
     if (job_.rope_given) model_config_.rope = job_.rope;
     model_ = make_random_llama(model_config_, static_cast<uint64_t>(job_.runtime.seed));
   }

@@ -22,8 +22,10 @@ namespace ctxext {
 
 class TrainRecipe {
  public:
-  // Parses and validates the whole config; nothing is loaded or written yet.
+  // Parses and validates the whole config (parse_job_config); nothing is loaded or written yet.
   explicit TrainRecipe(const Config& config);
+  // The same for a caller that has parsed it already: `job` is parse_job_config(config).
+  TrainRecipe(Config config, JobConfig job);
 
   void setup();    // threads, seed, model + RoPE, tokenizer + data, optimizer, resume
   void train();    // the optimizer steps, with metrics, progress and periodic checkpoints

@@ -62,3 +62,79 @@ TEST_CASE("a missing required key is named", "[config]") {
   CHECK_THROWS_WITH(config.root().child("model").require<std::string>("path"),
                     Contains("missing required key 'model.path'"));
 }
+
+TEST_CASE("a list of mappings is read like children, with indexed key paths", "[config]") {
+  auto config = Config::parse("methods:\n  - {name: a}\n  - name: b\n    rope: {type: pi, factor: 4}\n", "x.yaml");
+  const auto root = config.root();
+  const auto methods = root.list("methods");
+  REQUIRE(methods.size() == 2);
+  CHECK(methods[0].get<std::string>("name", "") == "a");
+  CHECK(methods[1].path() == "methods[1]");
+  CHECK(methods[1].child("rope").keys() == std::vector<std::string>{"type", "factor"});
+  CHECK(methods[1].child("rope").text("factor") == "4");
+  CHECK(methods[1].get<std::string>("name", "") == "b");
+  CHECK(config.read_values().at("methods[1].rope.factor") == "4");
+  methods[0].check_no_unknown_keys();
+  root.check_no_unknown_keys();  // `methods` was read through list()
+  CHECK(root.list("missing").empty());
+
+  auto bad = Config::parse("methods:\n  - {name: a, rank: 3}\n", "x.yaml");
+  const auto entry = bad.root().list("methods")[0];
+  entry.get<std::string>("name", "");
+  CHECK_THROWS_WITH(entry.check_no_unknown_keys(), Contains("x.yaml:2") && Contains("unknown key 'methods[0].rank'"));
+  CHECK_THROWS_WITH(Config::parse("methods: 3\n", "x.yaml").root().list("methods"),
+                    Contains("x.yaml:1") && Contains("methods must be a list of mappings"));
+  CHECK_THROWS_WITH(Config::parse("methods:\n  - 3\n", "x.yaml").root().list("methods"),
+                    Contains("x.yaml:2") && Contains("methods[0] must be a mapping"));
+  auto overridden = Config::parse("methods: [{name: a}]\n", "x.yaml", {"methods=[{name: 5x}]"});
+  CHECK_THROWS_WITH(overridden.root().list("methods")[0].get<int64_t>("name", 0),
+                    Contains("override 'methods=[{name: 5x}]'"));
+}
+
+TEST_CASE("a key given twice in one mapping names the file, the key and both lines", "[config]") {
+  CHECK_THROWS_WITH(Config::parse("train:\n  lr: 1e-5\n  steps: 2\n  lr: 2e-5\n", "dup.yaml"),
+                    Contains("dup.yaml:4") && Contains("'train.lr'") && Contains("given twice") &&
+                        Contains("lines 2 and 4"));
+  CHECK_THROWS_WITH(Config::parse("a: 1\nb: 2\na: 3\n", "dup.yaml"), Contains("'a'") && Contains("lines 1 and 3"));
+  CHECK_THROWS_WITH(Config::parse("a: 1\n", "x.yaml", {"b={c: 1, c: 2}"}),
+                    Contains("override 'b={c: 1, c: 2}'") && Contains("'b.c' given twice"));
+  CHECK_NOTHROW(Config::parse("a: {b: 1}\nc: {b: 1}\n", "x.yaml"));  // the same name in two mappings is fine
+}
+
+TEST_CASE("NUL bytes and invalid UTF-8 in YAML keys and values are refused, naming the key", "[config]") {
+  CHECK_THROWS_WITH(Config::parse("output_dir: \"runs/a\\0b\"\n", "x.yaml"),
+                    Contains("x.yaml:1") && Contains("output_dir") && Contains("NUL"));
+  CHECK_THROWS_WITH(Config::parse(std::string("data:\n  path: a\xff.jsonl\n"), "x.yaml"),
+                    Contains("x.yaml:2") && Contains("data.path") && Contains("invalid UTF-8 at byte 1"));
+  CHECK_THROWS_WITH(Config::parse(std::string("data:\n  p\xc3\x28th: a\n"), "x.yaml"),
+                    Contains("x.yaml:2") && Contains("a key of data") && Contains("invalid UTF-8"));
+  CHECK_THROWS_WITH(Config::parse("a: [ok, \"b\\0\"]\n", "x.yaml"), Contains("a[1]") && Contains("NUL"));
+  CHECK_THROWS_WITH(Config::parse("a: 1\n", "x.yaml", {"output_dir=\"x\\0y\""}),
+                    Contains("override 'output_dir=") && Contains("output_dir") && Contains("NUL"));
+  CHECK_NOTHROW(Config::parse("system_prompt: \"Grüße, 日本\"\n", "x.yaml"));
+}
+
+TEST_CASE("deep YAML nesting is refused with the real reason", "[config]") {
+  std::string deep = "a: ";
+  for (int i = 0; i < 100; ++i) deep += "[";
+  CHECK_THROWS_WITH(Config::parse(deep + std::string(100, ']') + "\n", "deep.yaml"),
+                    Contains("deep.yaml") && Contains("nested deeper than 64 levels"));
+  // Past yaml-cpp's own guard, which reports only "bad file".
+  std::string deeper(5000, '[');
+  CHECK_THROWS_WITH(Config::parse("a: " + deeper + "\n", "deep.yaml"),
+                    Contains("deep.yaml") && Contains("nested") && !Contains("bad file"));
+  CHECK_NOTHROW(Config::parse("a: {b: {c: {d: [1, [2]]}}}\n", "x.yaml"));
+}
+
+TEST_CASE("a key must be a plain name", "[config]") {
+  CHECK_THROWS_WITH(Config::parse("train:\n  [a, b]: 1\n", "x.yaml"),
+                    Contains("x.yaml:2") && Contains("a key of train") && Contains("must be a plain name"));
+}
+
+TEST_CASE("aliases that expand exponentially are refused, not walked", "[config]") {
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i)
+    yaml += fmt::format("a{}: &a{} [*a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}]\n", i, i, i - 1, i - 1,
+                        i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+  CHECK_THROWS_WITH(Config::parse(yaml, "laughs.yaml"), Contains("laughs.yaml") && Contains("more than 100000 values"));
+}

@@ -84,3 +84,44 @@ TEST_CASE("train: the masked loss equals HF LlamaForCausalLM's loss", "[train][r
   INFO("ctxext " << ours << " vs HF " << theirs);
   CHECK(ours == Approx(theirs).epsilon(1e-5));
 }
+
+TEST_CASE("train: rope: is parsed once, over the checkpoint's RoPE settings",
+          "[train][recipe][config]") {
+  // An HF folder whose config.json is YaRN with beta_fast 64: `rope: {beta_slow: 40}` is valid over it
+  // (40 < 64), though not over the built-in defaults (beta_fast 32), which the recipe's first parse
+  // used to validate against before the checkpoint was read.
+  TempDir dir;
+  fs::create_directories(dir / "model");
+  for (const char* file : {"model.safetensors", "tokenizer.model"})
+    fs::copy_file(fs::path("data/tiny-base") / file, dir / "model" / file);
+  auto hf = nlohmann::json::parse(read_text("data/tiny-base/config.json"));
+  hf.erase("ctxext_rope");
+  hf.erase("rope_parameters");
+  hf["max_position_embeddings"] = 512;
+  hf["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 2.0}, {"original_max_position_embeddings", 256},
+                        {"beta_fast", 64.0}, {"beta_slow", 1.0}};
+  write_text(dir / "model" / "config.json", hf.dump(2));
+  write_text(dir / "c.yaml", "model:\n  path: " + (dir / "model").string() +
+                                 "\nrope:\n  beta_slow: 40\ndata:\n  path: data/samples/tiny_chat.jsonl\n"
+                                 "  max_seq_len: 128\n  num_samples: 2\ntrain:\n  steps: 1\n  global_batch_size: 2\n"
+                                 "runtime:\n  threads: 1\noutput_dir: " + (dir / "run").string() + "\n");
+  const auto checked = run_ctxext({"validate", (dir / "c.yaml").string()});
+  INFO(checked.output);
+  CHECK(checked.exit_code == 0);
+  CHECK_THAT(checked.output, Contains("rope=yarn x2"));
+
+  const Config config = Config::load((dir / "c.yaml").string());
+  const JobConfig job = parse_job_config(config);
+  CHECK(job.rope.type == "yarn");
+  CHECK(job.rope.beta_fast == 64.0);
+  CHECK(job.rope.beta_slow == 40.0);
+  TrainRecipe recipe(config, job);  // a caller that parsed already: the recipe does not parse again
+  recipe.setup();
+  recipe.train();
+  recipe.save();
+  recipe.cleanup();
+  const auto exported = nlohmann::json::parse(read_text(dir / "run" / "export" / "config.json"));
+  INFO(exported.dump());
+  CHECK(exported["rope_scaling"]["beta_fast"] == 64.0);
+  CHECK(exported["rope_scaling"]["beta_slow"] == 40.0);
+}

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/file_kind.h"
 #include "core/log.h"
 #include "io/atomic_folder.h"
 #include "io/safetensors.h"
@@ -67,7 +68,7 @@ std::map<std::string, torch::Tensor> read_sharded(const fs::path& folder) {
   std::map<std::string, std::string> found_in;  // tensor -> shard it was read from
   for (const auto& shard : shards) {
     const fs::path file = folder / shard;
-    if (!fs::is_regular_file(file)) fail("{}: shard '{}' listed in the index does not exist", index.string(), shard);
+    if (!fs::is_regular_file(file)) fail("{}: shard '{}' listed in the index {}", index.string(), shard, file_kind(file));
     for (auto& [name, tensor] : read_safetensors(file).tensors) {
       if (auto it = found_in.find(name); it != found_in.end())
         fail("{}: tensor '{}' is in two shards: '{}' and '{}'", index.string(), name, it->second, shard);

@@ -135,9 +135,7 @@ void TrainRecipe::setup() {
                                AdamWSettings{t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
 
   fs::create_directories(output_dir_);
-  std::optional<fs::path> resume_folder;
-  if (job_.resume == "auto") resume_folder = find_latest_checkpoint(output_dir_);
-  else if (job_.resume != "none") resume_folder = fs::path(job_.resume);
+  const std::optional<fs::path> resume_folder = checkpoint_to_resume(output_dir_, job_.resume);
   // Only under the config it was trained with, and never back; a finished run is left as it is.
   if (resume_folder && check_resume(*resume_folder, config_, job_, plan_.steps) == ResumeDecision::already_complete) {
     complete_ = true;

@@ -1,5 +1,6 @@
 // Checkpoint folders: single file or HF shards + index; the index is validated against the shards.
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include "core/error.h"
 #include "io/checkpoint_tensors.h"
@@ -92,6 +93,19 @@ TEST_CASE("a shard listed in the index must exist", "[checkpoint]") {
   CHECK_THROWS_WITH(read_checkpoint_tensors(dir.path()),
                     Contains("model.safetensors.index.json") &&
                         Contains("shard 'model-00001-of-00001.safetensors' listed in the index does not exist"));
+}
+
+TEST_CASE("a shard that is a symlink to a device or a FIFO is named as what it is, not as missing", "[checkpoint]") {
+  TempDir dir;
+  write_text(dir / "model.safetensors.index.json", index_json(R"({"w": "model-00001-of-00001.safetensors"})"));
+  fs::create_symlink("/dev/null", dir / "model-00001-of-00001.safetensors");
+  CHECK_THROWS_WITH(read_checkpoint_tensors(dir.path()),
+                    Contains("shard 'model-00001-of-00001.safetensors' listed in the index is not a regular file (a "
+                             "character device, through the symlink to /dev/null)"));
+  fs::remove(dir / "model-00001-of-00001.safetensors");
+  REQUIRE(::mkfifo((dir / "model-00001-of-00001.safetensors").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(read_checkpoint_tensors(dir.path()),
+                    Contains("listed in the index is not a regular file (a FIFO)"));
 }
 
 TEST_CASE("a tensor must be in the shard the index names", "[checkpoint]") {

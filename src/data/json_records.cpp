@@ -1,6 +1,8 @@
 #include "data/json_records.h"
 
+#include <set>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -77,17 +79,30 @@ std::vector<Slice> split_array(const std::string& text, const std::string& path)
   return slices;
 }
 
-// Refuses nesting deeper than 128 arrays/objects (as io/strict_json.h): a record nested 100,000
-// deep would overflow the stack when printed or freed.
-nlohmann::json::parser_callback_t depth_guard(const std::string& source) {
-  return [source](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+// Refuses nesting deeper than 128 arrays/objects (as io/strict_json.h: a record nested 100,000 deep
+// would overflow the stack when printed or freed) and a key repeated in one object (nlohmann keeps
+// the last one silently; config.json and safetensors headers reject them too).
+class RecordGuard {
+ public:
+  explicit RecordGuard(const std::string& source) : source_(source) {}
+
+  bool operator()(int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
     constexpr int kMaxDepth = 128;
-    if ((event == nlohmann::json::parse_event_t::object_start || event == nlohmann::json::parse_event_t::array_start) &&
-        depth >= kMaxDepth)
-      fail("{}: malformed JSON: nested deeper than {} levels", source, kMaxDepth);
+    if ((event == Event::object_start || event == Event::array_start) && depth >= kMaxDepth)
+      fail("{}: malformed JSON: nested deeper than {} levels", source_, kMaxDepth);
+    if (event == Event::object_start) open_objects_.emplace_back();
+    if (event == Event::object_end) open_objects_.pop_back();
+    if (event == Event::key && !open_objects_.back().insert(parsed.get<std::string>()).second)
+      fail("{}: duplicate key '{}' in one JSON object (which one counts is not defined)", source_,
+           parsed.get<std::string>().substr(0, 80));
     return true;
-  };
-}
+  }
+
+ private:
+  const std::string& source_;
+  std::vector<std::set<std::string>> open_objects_;  // keys seen so far in each enclosing object
+};
 
 class RecordVisitor {
  public:
@@ -102,7 +117,7 @@ class RecordVisitor {
       if (bad != std::string_view::npos) fail("{}: invalid UTF-8 at byte {} of the record", source, bad);
       nlohmann::json value;
       try {
-        value = nlohmann::json::parse(text.begin(), text.end(), depth_guard(source));
+        value = nlohmann::json::parse(text.begin(), text.end(), RecordGuard(source));
       } catch (const nlohmann::json::parse_error& e) {
         fail("{}: malformed JSON: {}", source, without_tag(e.what()));
       }

@@ -2,6 +2,7 @@
 // file:line and reason, skip_bad counting.
 #include <catch2/catch.hpp>
 
+#include "core/error.h"
 #include "data/sharegpt_reader.h"
 #include "data/text_reader.h"
 #include "support/test_support.h"
@@ -161,4 +162,34 @@ TEST_CASE("the committed corpus reads as text documents", "[data][reader]") {
   CHECK(train.front().id == "Genesis");
   CHECK(train.front().text.rfind("In the beginning God created the heaven and the earth.\n", 0) == 0);
   CHECK(heldout.front().id == "Ruth");
+}
+
+TEST_CASE("a key repeated in a data record fails naming file, line and key (not 'empty conversation')",
+          "[data][reader]") {
+  TempDir dir;
+  const auto path = (dir / "dup.jsonl").string();
+  const std::string good = R"({"id": "g", "conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]})";
+  write_text(path, good + "\n" +
+                       R"({"id": "d", "conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}], "conversations": []})" +
+                       "\n");
+  try {
+    read_sharegpt(path, false);
+    FAIL("no error");
+  } catch (const ctxext::Error& e) {
+    CHECK_THAT(e.what(), Contains(path + ":2: duplicate key 'conversations'") && !Contains("empty conversation"));
+  }
+  // Inside a turn, and in a text record; the same key in two different objects is fine.
+  write_text(path, R"({"conversations": [{"from": "human", "value": "Q", "value": "R"}, {"from": "gpt", "value": "A"}]})" "\n");
+  CHECK_THROWS_WITH(read_sharegpt(path, false), Contains(path + ":1: duplicate key 'value'"));
+  write_text(path, R"({"text": "a", "id": 1, "text": "b"})" "\n");
+  CHECK_THROWS_WITH(read_text_documents(path, false), Contains(path + ":1: duplicate key 'text'"));
+  write_text(path, good + "\n" + R"({"text": "a", "meta": {"text": "b", "id": {"text": "c"}}})" "\n");
+  CHECK(read_text_documents(path, true).size() == 1);  // the ShareGPT record lacks 'text': skipped, not a duplicate
+  // skip_bad skips a record with a duplicate key like any other bad record.
+  const auto json_path = (dir / "dup.json").string();
+  write_text(json_path, "[\n" + good + ",\n" R"({"id": "x", "id": "y", "conversations": []})" "\n]\n");
+  CHECK_THROWS_WITH(read_sharegpt(json_path, false), Contains(json_path + ":3: duplicate key 'id'"));
+  ReadStats stats;
+  CHECK(read_sharegpt(json_path, true, &stats).size() == 1);
+  CHECK(stats.skipped == 1);
 }

@@ -5,15 +5,40 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/file_kind.h"
+#include "core/strings.h"
 
 namespace ctxext::data {
 
 Tokenizer::Tokenizer(std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor, std::string path)
     : processor_(std::move(processor)), path_(std::move(path)) {}
 
+namespace {
+
+// HF "fast" tokenizers (tokenizer.json: LLaMA-3, Mistral, Qwen) are read by the Rust `tokenizers`
+// library, which has no C or C++ interface packaged in Debian or on PyPI (its wheel is a Python
+// extension only), so ctxext cannot load them without hand-writing a BPE.
+constexpr const char* kOnlySentencepiece =
+    "ctxext reads only sentencepiece tokenizer.model files: a HF fast tokenizer (tokenizer.json) needs the Rust "
+    "tokenizers library, which no Debian or PyPI package offers to C++";
+
+void check_tokenizer_file(const std::filesystem::path& path) {
+  const std::string kind = file_kind(path);
+  if (kind == "is a regular file") {
+    if (ends_with(path.string(), ".json"))
+      fail("{}: this is a HF tokenizer.json, not a sentencepiece model: {}", path.string(), kOnlySentencepiece);
+    return;
+  }
+  const auto json = path.parent_path() / "tokenizer.json";
+  if (file_kind(json) == "is a regular file")
+    fail("{}: {}; the folder has {} instead, but {}", path.string(), kind, json.string(), kOnlySentencepiece);
+  fail("{}: tokenizer model {}", path.string(), kind == "does not exist" ? "not found" : kind);
+}
+
+}  // namespace
+
 Tokenizer Tokenizer::load(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) fail("{}: tokenizer model not found", path);
+  check_tokenizer_file(path);
   auto processor = std::make_shared<sentencepiece::SentencePieceProcessor>();
   const auto status = processor->Load(path);
   if (!status.ok()) fail("{}: not a valid sentencepiece tokenizer model ({})", path, status.ToString());

@@ -2,6 +2,9 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
+#include <sys/stat.h>
+
+#include "core/error.h"
 #include "data/tokenizer.h"
 #include "support/test_support.h"
 
@@ -58,7 +61,31 @@ TEST_CASE("a missing or invalid tokenizer file is a clear error", "[data][tokeni
   CHECK_THROWS_WITH(tok.decode({5, 4000}), Contains("4000") && Contains("outside the vocabulary"));
 }
 
-// PLATFORM.md: Debian's libtorch and libsentencepiece clashed over protobuf in one process.
+TEST_CASE("a folder with only tokenizer.json, a tokenizer.json path, a FIFO: one line saying why", "[data][tokenizer]") {
+  ctxext::testing::TempDir dir;
+  // What a LLaMA-3 / Mistral / Qwen folder ships: a HF fast tokenizer and no tokenizer.model.
+  ctxext::testing::write_text(dir / "tokenizer.json", R"({"version": "1.0", "model": {"type": "BPE", "vocab": {}}})");
+  const auto model = (dir / "tokenizer.model").string();
+  try {
+    Tokenizer::load(model);
+    FAIL("no error");
+  } catch (const ctxext::Error& e) {
+    const std::string what = e.what();
+    CHECK(what.find('\n') == std::string::npos);
+    CHECK_THAT(what, Contains(model + ": does not exist; the folder has " + (dir / "tokenizer.json").string()) &&
+                         Contains("reads only sentencepiece tokenizer.model") && Contains("Rust tokenizers library"));
+  }
+  CHECK_THROWS_WITH(Tokenizer::load((dir / "tokenizer.json").string()),
+                    Contains("tokenizer.json: this is a HF tokenizer.json, not a sentencepiece model"));
+  // A FIFO would block sentencepiece's read forever; a folder is no model either.
+  std::filesystem::create_directory(dir / "sub");
+  REQUIRE(::mkfifo((dir / "sub" / "fifo.model").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(Tokenizer::load((dir / "sub" / "fifo.model").string()),
+                    Contains("fifo.model: tokenizer model is not a regular file (a FIFO)"));
+  CHECK_THROWS_WITH(Tokenizer::load(dir.path().string()), Contains("is not a regular file (a folder)"));
+}
+
+// docs/platform.md: Debian's libtorch and libsentencepiece clashed over protobuf in one process.
 // This executable links both; a clash would crash before or during this test.
 TEST_CASE("a tokenizer and a torch op live in one process", "[data][tokenizer]") {
   const auto tok = Tokenizer::load("data/tokenizer.model");

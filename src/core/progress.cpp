@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/log.h"
@@ -26,6 +27,7 @@ void Progress::update(int64_t done, const std::string& detail) {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double eta = done > 0 ? elapsed / done * (total_ - done) : 0.0;
   if (!terminal_) {
+    if (!log_line_due(done, elapsed)) return;
     log::info("{} {}/{} {} (elapsed {}, eta {})", label_, done, total_, detail, format_seconds(elapsed), format_seconds(eta));
     return;
   }
@@ -35,6 +37,16 @@ void Progress::update(int64_t done, const std::string& detail) {
                std::string(kWidth - filled, '.').c_str(), static_cast<long long>(done), static_cast<long long>(total_),
                detail.c_str(), format_seconds(elapsed).c_str(), format_seconds(eta).c_str());
   std::fflush(stderr);
+}
+
+bool Progress::log_line_due(int64_t done, double elapsed) {
+  const int64_t tenths = total_ > 0 ? std::min<int64_t>(done, total_) * 10 / total_ : 10;
+  const bool due = logged_tenths_ < 0 || tenths > logged_tenths_ || done >= total_ ||
+                   elapsed - logged_at_ >= kLogEverySeconds;
+  if (!due) return false;
+  logged_tenths_ = tenths;
+  logged_at_ = elapsed;
+  return true;
 }
 
 void Progress::finish() {

@@ -1,0 +1,38 @@
+// Progress written to a log file (not a terminal): a few lines, not one per step (issue 10 §5).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <sstream>
+
+#include "core/progress.h"
+#include "support/test_support.h"
+#include "train_fixture.h"
+
+using namespace ctxext::testing;
+
+TEST_CASE("train with its output in a file logs progress every 10% (or every few seconds), not every step",
+          "[train][progress]") {
+  TempDir dir;
+  write_text(dir / "c.yaml", tiny_train_yaml((dir / "run").string()));
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = run_command(shell_quote(std::getenv("CTXEXT_BIN")) + " train " + shell_quote((dir / "c.yaml").string()) +
+                             " train.steps=40 checkpoint.every_steps=0 > " + shell_quote((dir / "log").string()) +
+                             " 2>&1");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string log = read_text(dir / "log");
+  INFO(log);
+  REQUIRE(r.exit_code == 0);
+  int lines = 0;
+  bool last = false;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(" train ") == std::string::npos || line.find("/40 ") == std::string::npos) continue;
+    ++lines;
+    last = last || line.find(" train 40/40 ") != std::string::npos;
+  }
+  CHECK(last);
+  // The first update, one per 10% (10), and at most one more per kLogEverySeconds of run time.
+  CHECK(lines >= 10);
+  CHECK(lines <= 11 + static_cast<int>(seconds / ctxext::Progress::kLogEverySeconds) + 1);
+  CHECK(lines < 40);
+}

@@ -220,9 +220,9 @@ void TrainRecipe::train() {
   while (state_.step < plan_.steps) {
     const auto start = std::chrono::steady_clock::now();
     StepMetrics metrics;
+    metrics.processed_tokens = count_tokens(dataset_.samples, order_->take(state_.data_position, job_.train.global_batch_size));
     metrics.skipped = !train_step(metrics);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics.tokens_per_s = metrics.tokens / std::max(seconds, 1e-9);
+    metrics.set_step_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     metrics.peak_mem_mb = peak_memory_mb(device().is_cuda());
     if (alloc_counter::enabled()) metrics.peak_alloc_mb = alloc_counter::peak_bytes() / (1024.0 * 1024.0);
     if (metrics_) metrics_->append(metrics);

@@ -1,8 +1,18 @@
-// <output_dir>/metrics.jsonl: one JSON row per optimizer step, flushed as it is written.
+// <output_dir>/metrics.jsonl: one JSON row per optimizer step, flushed as it is written. Each row:
+// step, loss, lr, grad_norm, skipped, peak_mem_mb (peak_alloc_mb with CTXEXT_COUNT_ALLOC=1);
+// tokens / supervised_tokens_per_s: supervised targets of the global batch and their rate
+// (tokens_per_s: the same rate under its older name, which the benchmark scripts read);
+// processed_tokens / processed_tokens_per_s: every token the model ran on (padding excluded);
+// step_s: the step's wall time; time: when the row was written (UTC, ISO 8601); elapsed_s: seconds
+// of training since the run began, resumed runs continuing from the last row kept.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <vector>
+
+#include "data/sample.h"
 
 namespace ctxext {
 
@@ -12,11 +22,19 @@ struct StepMetrics {
   double lr = 0.0;
   double grad_norm = 0.0;  // before clipping
   int64_t tokens = 0;      // supervised tokens in this step
-  double tokens_per_s = 0.0;
+  int64_t processed_tokens = 0;  // every token of the step's global batch, padding excluded
+  double step_s = 0.0;     // wall time of the step
+  double tokens_per_s = 0.0;  // supervised tokens per second
   double peak_mem_mb = 0.0;
   double peak_alloc_mb = -1.0;  // CTXEXT_COUNT_ALLOC=1: peak live CPU tensor MiB so far (train/alloc_counter.h); < 0: not written
   bool skipped = false;    // non-finite loss/gradient, skipped under nan_policy: skip
+
+  // Sets step_s and the supervised rate.
+  void set_step_seconds(double seconds);
 };
+
+// The tokens a batch of `samples` at `indices` holds (their lengths; padding is not counted).
+int64_t count_tokens(const std::vector<data::Sample>& samples, const std::vector<int64_t>& indices);
 
 class MetricsLog {
  public:
@@ -27,6 +45,8 @@ class MetricsLog {
 
  private:
   std::ofstream out_;
+  double elapsed_before_ = 0.0;  // elapsed_s of the last row kept from an earlier process
+  std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
 };
 
 // Peak resident memory of this process (CPU) or peak CUDA allocation, in MiB.

@@ -1,7 +1,9 @@
-// Progress written to a log file (not a terminal): a few lines, not one per step (issue 10 §5).
+// Progress written to a log file (not a terminal): a few lines, not one per step; metrics.jsonl
+// token counts and rates (issue 10 §5).
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/progress.h"
@@ -35,4 +37,15 @@ TEST_CASE("train with its output in a file logs progress every 10% (or every few
   CHECK(lines >= 10);
   CHECK(lines <= 11 + static_cast<int>(seconds / ctxext::Progress::kLogEverySeconds) + 1);
   CHECK(lines < 40);
+
+  // metrics.jsonl: every processed token and the supervised ones, each with its own rate.
+  std::istringstream metrics(read_text(dir / "run" / "metrics.jsonl"));
+  int rows = 0;
+  for (std::string line; std::getline(metrics, line); ++rows) {
+    const auto row = nlohmann::json::parse(line);
+    CHECK(row["processed_tokens"].get<int64_t>() > row["tokens"].get<int64_t>());
+    CHECK(row["processed_tokens_per_s"].get<double>() > row["supervised_tokens_per_s"].get<double>());
+    CHECK(row["elapsed_s"].get<double>() <= seconds);
+  }
+  CHECK(rows == 40);
 }

@@ -14,6 +14,7 @@
 #include "model/hf_config.h"
 #include "model/hf_rope.h"
 #include "model/rope_overrides.h"
+#include "rope/rope_method.h"
 
 namespace ctxext::cli {
 
@@ -55,10 +56,11 @@ void run_export(const ExportFlags& f, const RopeFlags& rope_flags) {
   std::cout << fmt::format("{}: exported {} with RoPE {} (HF rope_type \"{}\"), max_position_embeddings {}\n", f.out,
                            f.model, checkpoint.config.rope.type, hf_rope_type(checkpoint.config.rope),
                            checkpoint.config.max_position_embeddings);
-  if (checkpoint.config.rope.type == "eabf")
-    log::warn("eabf: stock HF loaders compute ABF (rope_theta {}) without the query scale; ctxext reads "
-              "\"ctxext_rope\" and applies it (docs/hf_interop.md)",
-              checkpoint.config.rope.abf_theta);
+  const auto& method = find_rope_method(checkpoint.config.rope.type);
+  if (method.hf.fidelity == HfFidelity::frequencies_only)
+    log::warn("{}: stock HF loaders compute only its frequencies (rope_theta {}); ctxext reads \"ctxext_rope\" and "
+              "applies the rest (docs/hf_interop.md)",
+              method.name, method.hf_theta(checkpoint.config.rope, checkpoint.config.resolved_head_dim()));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // method), with every tensor checked against config.json.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -10,28 +11,33 @@
 #include "model/hf_checkpoint.h"
 #include "model/hf_config.h"
 #include "model/hf_rope.h"
+#include "rope/rope_method.h"
 
 namespace ctxext::cli {
 
 namespace {
 
+// From the registry: the method, its HF form, every key it reads with its value (ctxext_rope_json).
 std::string describe_rope(const RopeOptions& r) {
-  std::string s = fmt::format("{} (HF rope_type \"{}\"): theta {}", r.type, hf_rope_type(r), r.theta);
-  if (r.type == "abf" || r.type == "eabf") s += fmt::format(", abf_theta {}", r.abf_theta);
-  if (r.type != "none")
-    s += fmt::format(", factor {}, original context {} -> {}", r.factor, r.original_max_position_embeddings,
-                     r.extended_context());
-  if (r.type == "ntk" && r.ntk_alpha > 0.0) s += fmt::format(", ntk_alpha {}", r.ntk_alpha);
-  if (r.type == "yarn") {
-    s += fmt::format(", beta_fast {}, beta_slow {}, truncate {}", r.beta_fast, r.beta_slow, r.truncate);
-    if (r.mscale) s += fmt::format(", mscale {}", *r.mscale);
-    if (r.mscale_all_dim) s += fmt::format(", mscale_all_dim {}", *r.mscale_all_dim);
-    if (r.attention_factor) s += fmt::format(", attention_factor {}", *r.attention_factor);
+  const auto& m = find_rope_method(r.type);
+  std::string s = fmt::format("{} (HF rope_type \"{}\"{}): {}", m.name, m.hf.type,
+                              m.hf.fidelity == HfFidelity::exact ? "" : ", stock loaders get the frequencies only",
+                              m.description);
+  const auto block = ctxext_rope_json(r);
+  for (const auto& key : m.all_keys()) {
+    if (!block.contains(key)) continue;
+    const auto& value = block.at(key);
+    if (value.is_array()) {
+      const auto values = value.get<std::vector<double>>();
+      s += fmt::format("; {} {} values from {} to {}", key, values.size(),
+                       values.empty() ? 0.0 : *std::min_element(values.begin(), values.end()),
+                       values.empty() ? 0.0 : *std::max_element(values.begin(), values.end()));
+    } else {
+      s += fmt::format("; {} {}", key, value.dump());
+    }
   }
-  if (r.type == "llama3")
-    s += fmt::format(", low_freq_factor {}, high_freq_factor {}", r.low_freq_factor, r.high_freq_factor);
-  if (r.type == "eabf")
-    s += fmt::format(", query scale max(1, ln(pos+1)/ln({})) from layer {}", r.eabf_context, r.eabf_skip_layers);
+  if (r.type != "none")
+    s += fmt::format("; context {} -> {}", r.original_max_position_embeddings, r.extended_context());
   return s;
 }
 

@@ -1,5 +1,8 @@
 #include "cli/commands.h"
 
+#include "core/error.h"
+#include "rope/rope_method.h"
+
 namespace ctxext::cli {
 
 void register_commands(CLI::App& app) {
@@ -13,6 +16,11 @@ void register_commands(CLI::App& app) {
 }
 
 std::vector<std::string> RopeFlags::overrides() const {
+  // Alone, a factor would scale nothing but the context written to config.json.
+  if (!factor.empty() && type.empty())
+    fail("--factor {}: needs --rope-type, the RoPE method that scales by it (to change the checkpoint method's own "
+         "factor: --rope factor={})",
+         factor, factor);
   std::vector<std::string> all;
   if (!type.empty()) all.push_back("type=" + type);
   if (!factor.empty()) all.push_back("factor=" + factor);
@@ -22,15 +30,10 @@ std::vector<std::string> RopeFlags::overrides() const {
 
 std::shared_ptr<RopeFlags> add_rope_flags(CLI::App& cmd) {
   auto flags = std::make_shared<RopeFlags>();
-  cmd.add_option("--rope-type", flags->type,
-                 "RoPE method replacing the checkpoint's: none, pi, ntk, dynamic_ntk, yarn, llama3, abf, eabf");
-  cmd.add_option("--factor", flags->factor, "RoPE scale factor s = extended context / original context");
-  cmd.add_option("--rope", flags->assignments,
-                 "More RoPE options as KEY=VALUE, the keys of a config's rope: section (theta, "
-                 "original_max_position_embeddings, beta_fast, beta_slow, mscale, mscale_all_dim, attention_factor, "
-                 "truncate, low_freq_factor, high_freq_factor, ntk_alpha, abf_theta, eabf_context, skip_layers); "
-                 "repeatable")
-      ->type_name("KEY=VALUE");
+  cmd.add_option("--rope-type", flags->type, rope_methods_help());
+  cmd.add_option("--factor", flags->factor,
+                 "RoPE scale factor s = extended context / original context (with --rope-type)");
+  cmd.add_option("--rope", flags->assignments, rope_keys_help())->type_name("KEY=VALUE");
   return flags;
 }
 

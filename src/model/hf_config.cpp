@@ -35,6 +35,8 @@ LlamaConfig parse_hf_config(const nlohmann::json& json, const std::string& origi
   // Defaults below are HF LlamaConfig's.
   c.num_key_value_heads = f.integer("num_key_value_heads", c.num_attention_heads);
   c.head_dim = f.integer("head_dim", 0);
+  if (json.contains("max_position_embeddings") && json.at("max_position_embeddings").is_null())
+    f.reject("max_position_embeddings", "must be the context length the model was trained for (not guessed)");
   c.max_position_embeddings = f.integer("max_position_embeddings", 2048);
   c.rms_norm_eps = f.number("rms_norm_eps", 1e-6);
   c.tie_word_embeddings = f.boolean("tie_word_embeddings", false);
@@ -49,7 +51,7 @@ LlamaConfig parse_hf_config(const nlohmann::json& json, const std::string& origi
     }
   }
   c.validate(origin);
-  c.rope = read_hf_rope(f, c.max_position_embeddings);
+  c.rope = read_hf_rope(f, c.max_position_embeddings, c.resolved_head_dim());
   return c;
 }
 

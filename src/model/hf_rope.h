@@ -1,11 +1,12 @@
 // RoPE options <-> the RoPE part of an HF config.json (docs/hf_interop.md).
 //
-// Read: the "ctxext_rope" key first (written by ctxext's export; stock loaders ignore it), else
-// `rope_scaling` (legacy `type` or `rope_type`) or transformers v5's `rope_parameters`, with the
-// top-level `rope_theta`. HF rope_type -> ctxext type: default -> none, linear -> pi,
-// dynamic -> dynamic_ntk, yarn -> yarn, llama3 -> llama3.
+// Driven by the registry (rope/rope_method.h: RopeMethod::hf and each key's hf_name).
+// Read: `rope_scaling` (legacy `type` or `rope_type`) or transformers v5's `rope_parameters`, with the
+// top-level `rope_theta`, always checked; the HF type is read as the method whose RopeHfForm::reads
+// names it (an unknown type is an error). Then the "ctxext_rope" key, when present, wins (written
+// by ctxext's export; stock loaders ignore it).
 // Write: the HF form stock loaders compute the same frequencies from, always complete
-// (rope_type, rope_theta, factor, original_max_position_embeddings + the method's keys).
+// (rope_type, rope_theta, factor, original_max_position_embeddings + the method's HF keys).
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -16,12 +17,14 @@
 
 namespace ctxext {
 
-// root: the whole config.json; max_position_embeddings: its value (HF's default for L0).
-RopeOptions read_hf_rope(const JsonFields& root, int64_t max_position_embeddings);
+// root: the whole config.json; max_position_embeddings: its value (HF's default for L0); head_dim:
+// the model's (per-dimension lists such as longrope's must have head_dim/2 values).
+RopeOptions read_hf_rope(const JsonFields& root, int64_t max_position_embeddings, int64_t head_dim);
 
-// The `rope_parameters` dict stock transformers computes these frequencies from. abf/eabf become
-// HF "default" with rope_theta = abf_theta (eabf's query scale has no HF equivalent); ntk becomes
-// "default" with the exactly equivalent rope_theta = theta * alpha^(d/(d-2)).
+// The `rope_parameters` dict stock transformers computes these frequencies from (RopeMethod::hf:
+// e.g. abf/eabf -> "default" with rope_theta = abf_theta, ntk -> "default" with the equivalent
+// base, ntk_by_parts -> "yarn" with attention_factor 1). Where the method's HfFidelity is
+// frequencies_only (eabf's query scale) only "ctxext_rope" carries the rest.
 // Fails for interleaved (Meta-layout) rotation, which HF checkpoints cannot express.
 nlohmann::json hf_rope_parameters(const RopeOptions& rope, int64_t head_dim);
 
@@ -32,7 +35,8 @@ std::string hf_rope_type(const RopeOptions& rope);
 // max_position_embeddings as the original context L0 the dynamic formula scales from.
 int64_t hf_max_position_embeddings(const RopeOptions& rope);
 
-// Every ctxext RoPE option, under the parse_rope_options key names (the "ctxext_rope" value).
+// The active method's keys (RopeMethod::all_keys) under the parse_rope_options names, plus `type`:
+// the "ctxext_rope" value. eabf_context is written resolved (0 -> L0).
 nlohmann::json ctxext_rope_json(const RopeOptions& rope);
 RopeOptions parse_ctxext_rope_json(const nlohmann::json& value, const std::string& origin);
 

@@ -14,18 +14,34 @@
 
 namespace ctxext::rope_methods {
 
-RopeFrequencies dynamic_ntk(const RopeOptions& options, int64_t head_dim, int64_t seq_len) {
+namespace {
+
+RopeFrequencies frequencies(const RopeOptions& options, int64_t head_dim, int64_t seq_len) {
   const int64_t l0 = options.original_max_position_embeddings;
   const double s = options.factor;
   const double exponent = static_cast<double>(head_dim) / static_cast<double>(head_dim - 2);
   if (seq_len <= l0) {
-    const double base = options.theta * std::pow(s * static_cast<double>(l0) / static_cast<double>(l0) - (s - 1.0), exponent);
+    const double base =
+        options.theta * std::pow(s * static_cast<double>(l0) / static_cast<double>(l0) - (s - 1.0), exponent);
     return {base_inv_freq(base, head_dim), 1.0};
   }
   const auto n = torch::scalar_tensor(seq_len, torch::kInt64);
   const auto base = options.theta * (s * n / l0 - (s - 1.0)).pow(exponent);  // 0-d float32
   const auto powers = torch::arange(0, head_dim, 2, torch::kInt64).to(torch::kFloat32) / head_dim;
   return {1.0 / torch::pow(base, powers), 1.0};
+}
+
+}  // namespace
+
+const RopeMethod& dynamic_ntk() {
+  static const RopeMethod m = [] {
+    auto m = RopeMethod("dynamic_ntk", "NTK-aware base grown with the sequence: theta * ((s*n/L0) - (s-1))^(d/(d-2))",
+                        frequencies, "dynamic")
+                 .reads_hf("dynamic", {"factor"});
+    m.hf.l0_is_max_position_embeddings = true;
+    return m;
+  }();
+  return m;
 }
 
 }  // namespace ctxext::rope_methods

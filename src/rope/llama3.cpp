@@ -8,7 +8,9 @@
 
 namespace ctxext::rope_methods {
 
-RopeFrequencies llama3(const RopeOptions& options, int64_t head_dim, int64_t /*seq_len*/) {
+namespace {
+
+RopeFrequencies frequencies(const RopeOptions& options, int64_t head_dim, int64_t /*seq_len*/) {
   const double s = options.factor;
   const double low = options.low_freq_factor;
   const double high = options.high_freq_factor;
@@ -23,6 +25,17 @@ RopeFrequencies llama3(const RopeOptions& options, int64_t head_dim, int64_t /*s
   const auto smoothed = (1 - smooth) * scaled / s + smooth * scaled;
   const auto is_medium = (wavelen < high_freq_wavelen).logical_not() * (wavelen > low_freq_wavelen).logical_not();
   return {torch::where(is_medium, smoothed, scaled), 1.0};
+}
+
+}  // namespace
+
+const RopeMethod& llama3() {
+  static const RopeMethod m =
+      RopeMethod("llama3", "Llama 3.1 bands: long wavelengths / s, short kept, a smooth blend between", frequencies,
+                 "llama3")
+          .with_keys({"low_freq_factor", "high_freq_factor"})
+          .reads_hf("llama3", {"factor", "low_freq_factor", "high_freq_factor"});
+  return m;
 }
 
 }  // namespace ctxext::rope_methods

@@ -5,10 +5,20 @@
 
 namespace ctxext::rope_methods {
 
-RopeFrequencies pi(const RopeOptions& options, int64_t head_dim, int64_t /*seq_len*/) {
+namespace {
+
+RopeFrequencies frequencies(const RopeOptions& options, int64_t head_dim, int64_t /*seq_len*/) {
   auto inv_freq = base_inv_freq(options.theta, head_dim);
   inv_freq.div_(options.factor);  // HF: inv_freq /= factor
   return {inv_freq, 1.0};
+}
+
+}  // namespace
+
+const RopeMethod& pi() {
+  static const RopeMethod m = RopeMethod("pi", "position interpolation: theta^(-2i/d) / s", frequencies, "linear")
+                                  .reads_hf("linear", {"factor"});
+  return m;
 }
 
 }  // namespace ctxext::rope_methods

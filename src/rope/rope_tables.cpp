@@ -3,8 +3,6 @@
 
 #include <torch/torch.h>
 
-#include <cmath>
-
 #include "core/error.h"
 
 namespace ctxext {
@@ -23,10 +21,8 @@ RopeTables compute_rope_tables(const RopeOptions& options, int64_t head_dim, con
 
 // positions: [s] int64 -> [s] float32, or undefined
 torch::Tensor compute_query_scale(const RopeOptions& options, const torch::Tensor& positions, int64_t layer_index) {
-  if (!find_rope_method(options.type).has_query_scale || layer_index < options.eabf_skip_layers) return {};
-  // Computed in float64 and rounded once, so the scale is the formula's value to float32 precision.
-  const auto pos = positions.to(torch::kFloat64);
-  return torch::clamp_min(torch::log(pos + 1.0) / std::log(options.eabf_context), 1.0).to(torch::kFloat32);
+  const auto& method = find_rope_method(options.type);
+  return method.query_scale ? method.query_scale(options, positions, layer_index) : torch::Tensor();
 }
 
 }  // namespace ctxext

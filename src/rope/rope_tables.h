@@ -18,8 +18,8 @@ struct RopeTables {
 RopeTables compute_rope_tables(const RopeOptions& options, int64_t head_dim, const torch::Tensor& positions,
                                int64_t seq_len);
 
-// EABF query scale for one layer: [s] float32 = max(1, ln(pos+1)/ln(c)), or an undefined tensor
-// when the method has no query scale or the layer is below skip_layers.
+// The method's query scale for one layer (eabf: [s] float32 = max(1, ln(pos+1)/ln(c))), or an
+// undefined tensor when the method has none or the layer is below skip_layers.
 torch::Tensor compute_query_scale(const RopeOptions& options, const torch::Tensor& positions, int64_t layer_index);
 
 }  // namespace ctxext

@@ -19,9 +19,7 @@ double correction_dim(double rotations, double dim, double base, double context)
   return (dim * std::log(context / (rotations * 2 * M_PI))) / (2 * std::log(base));
 }
 
-}  // namespace
-
-RopeFrequencies yarn(const RopeOptions& options, int64_t head_dim, int64_t /*seq_len*/) {
+RopeFrequencies frequencies(const RopeOptions& options, int64_t head_dim, int64_t /*seq_len*/) {
   const double s = options.factor;
   const double base = options.theta;
   const double dim = static_cast<double>(head_dim);
@@ -55,6 +53,18 @@ RopeFrequencies yarn(const RopeOptions& options, int64_t head_dim, int64_t /*seq
   const auto inv_freq =
       inv_freq_interpolation * (1 - extrapolation_factor) + inv_freq_extrapolation * extrapolation_factor;
   return {inv_freq, attention_factor};
+}
+
+}  // namespace
+
+const RopeMethod& yarn() {
+  static const RopeMethod m =
+      RopeMethod("yarn",
+                 "YaRN: per-dimension ramp between interpolated and original frequencies, cos/sin x attention factor",
+                 frequencies, "yarn")
+          .with_keys({"beta_fast", "beta_slow", "mscale", "mscale_all_dim", "attention_factor", "truncate"})
+          .reads_hf("yarn", {"factor"});
+  return m;
 }
 
 }  // namespace ctxext::rope_methods

@@ -35,6 +35,12 @@ const std::vector<ExportCase>& export_cases() {
       {"ntk", {"--rope-type", "ntk", "--factor", "4"}, "default"},
       {"eabf", {"--rope-type", "eabf", "--factor", "4", "--rope", "eabf_context=16", "--rope", "skip_layers=0"},
        "default"},
+      {"ntk_by_parts", {"--rope-type", "ntk_by_parts", "--factor", "4", "--rope", "beta_fast=16"}, "yarn"},
+      {"longrope",
+       {"--rope-type", "longrope", "--factor", "4", "--rope",
+        "short_factor=[1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7]", "--rope",
+        "long_factor=[2, 3, 4, 5, 6, 7, 8, 9]"},
+       "longrope"},
   };
   return cases;
 }
@@ -123,7 +129,10 @@ TEST_CASE("cli export rejects bad inputs: exit 2, one line naming the input, no 
     std::vector<std::string> mentions;
   };
   const std::vector<Bad> bad = {
-      {{"--model", base, "--out", out, "--rope-type", "longrope"}, {"longrope"}},
+      {{"--model", base, "--out", out, "--rope-type", "rope2"}, {"rope2"}},
+      {{"--model", base, "--out", out, "--factor", "4"}, {"--factor 4", "--rope-type"}},
+      {{"--model", base, "--out", out, "--rope-type", "longrope", "--rope", "short_factor=[1, 2]"},
+       {"short_factor", "head_dim/2 = 8"}},
       {{"--model", base, "--out", out, "--rope-type", "yarn", "--factor", "abc"}, {"factor"}},
       {{"--model", base, "--out", out, "--rope-type", "yarn", "--factor", "0.5"}, {"factor"}},
       {{"--model", base, "--out", out, "--rope", "beta_fastt=3"}, {"beta_fastt"}},

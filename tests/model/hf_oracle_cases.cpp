@@ -82,6 +82,24 @@ const std::vector<ParityCase>& parity_cases() {
       p.query_scale = true;
       v.push_back(p);
     }
+    v.push_back(method_case("ntk_by_parts", [](RopeOptions& r) {
+      r.type = "ntk_by_parts";
+      r.factor = 4.0;
+      r.beta_fast = 16.0;
+    }));
+    for (const int64_t seq_len : {int64_t{48}, int64_t{96}}) {
+      // L0 = 64: 48 tokens use short_factor, 96 long_factor.
+      ParityCase p = method_case(seq_len <= 64 ? "longrope_short" : "longrope_long", [](RopeOptions& r) {
+        r.type = "longrope";
+        r.factor = 4.0;
+        for (int i = 0; i < 8; ++i) {  // head_dim 16
+          r.short_factor.push_back(1.0 + 0.1 * i);
+          r.long_factor.push_back(2.0 + 1.5 * i);
+        }
+      });
+      p.seq_len = seq_len;
+      v.push_back(p);
+    }
     {
       // transformers < 4.43: rope_scaling {"type": ...} + top-level rope_theta.
       ParityCase p = method_case("legacy_type_linear", [](RopeOptions& r) {
@@ -191,7 +209,8 @@ OracleResults compute_oracle_results() {
                           {"grads", grad_names()},
                           {"attn", c.attn}};
     if (c.query_scale)
-      job["query_scale"] = {{"context", c.config.rope.eabf_context}, {"skip_layers", c.config.rope.eabf_skip_layers}};
+      job["query_scale"] = {{"context", c.config.rope.query_scale_context()},
+                            {"skip_layers", c.config.rope.eabf_skip_layers}};
     jobs.push_back(job);
   }
   for (const auto& s : save_cases()) {

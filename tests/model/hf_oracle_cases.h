@@ -24,7 +24,7 @@ struct ParityCase {
   // Replaces the exported config.json (older transformers dialects); the C++ side must read the same.
   std::optional<nlohmann::json> config_override;
   bool query_scale = false;  // eabf: the oracle adds the query scale to HF's ABF model
-  int64_t seq_len = 96;      // > max_position_embeddings (64) of every case
+  int64_t seq_len = 96;      // > max_position_embeddings (64) of every case but longrope_short
 };
 
 struct SaveCase {

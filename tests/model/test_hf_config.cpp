@@ -2,10 +2,13 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "model/hf_config.h"
 #include "model/hf_rope.h"
 #include "rope/rope_method.h"
+#include "rope/rope_tables.h"
 #include "support/test_support.h"
 
 using namespace ctxext;
@@ -136,7 +139,7 @@ TEST_CASE("hf config rejects: inconsistent head counts and shapes", "[hf_config]
 
 TEST_CASE("hf config rejects: unknown rope type", "[hf_config][reject]") {
   auto j = base_json();
-  j["rope_scaling"] = {{"rope_type", "longrope"}, {"factor", 2.0}};
+  j["rope_scaling"] = {{"rope_type", "su"}, {"factor", 2.0}};
   check_rejected(j, "rope_scaling.rope_type", "unknown RoPE type");
 }
 
@@ -145,7 +148,7 @@ TEST_CASE("hf config rejects: a scaled rope type without its factor, or a factor
   j["rope_parameters"] = {{"rope_type", "yarn"}};
   check_rejected(j, "rope_parameters.factor", "missing required key");
   j["rope_parameters"] = {{"rope_type", "linear"}, {"factor", 0.5}};
-  check_rejected(j, "rope_parameters.factor", "at least 1");
+  check_rejected(j, "rope_parameters.factor", "between 1 and");
 }
 
 TEST_CASE("hf config rejects: another architecture, biases, a bad ctxext_rope", "[hf_config][reject]") {
@@ -160,6 +163,34 @@ TEST_CASE("hf config rejects: another architecture, biases, a bad ctxext_rope", 
   check_rejected(j, "ctxext_rope", "eabf_contxt");
 }
 
+TEST_CASE("hf config rejects: bad HF rope fields even when a ctxext_rope block describes the method",
+          "[hf_config][reject]") {
+  auto j = base_json();
+  j["ctxext_rope"] = {{"type", "yarn"}, {"factor", 4.0}};
+  j["rope_theta"] = "1e4";
+  check_rejected(j, "rope_theta", "expected a number");
+  j["rope_theta"] = -10000;
+  check_rejected(j, "rope_theta", "greater than 1");
+  j["rope_theta"] = 10000;
+  j["rope_scaling"] = {1, 2};
+  check_rejected(j, "rope_scaling", "expected a JSON object");
+  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}, {"beta_fast", -1}};
+  check_rejected(j, "rope_scaling.beta_fast", "greater than 0");
+}
+
+TEST_CASE("hf config rejects: max_position_embeddings null (it used to read as 2048)", "[hf_config][reject]") {
+  auto j = base_json();
+  j["max_position_embeddings"] = nullptr;
+  check_rejected(j, "max_position_embeddings", "null");
+}
+
+TEST_CASE("hf config: a method with no registry entry has no HF form: an error, never plain RoPE", "[hf_config][export]") {
+  auto config = llama_preset("tiny");
+  config.rope.type = "rope2";
+  CHECK_THROWS_WITH(hf_config_json(config, torch::kFloat32), Contains("unknown RoPE method 'rope2'"));
+  CHECK_THROWS_WITH(hf_rope_type(config.rope), Contains("rope2"));
+}
+
 TEST_CASE("hf config rejects: invalid JSON, duplicate keys, missing file", "[hf_config][reject]") {
   TempDir dir;
   const auto file = (dir / "config.json").string();
@@ -172,39 +203,73 @@ TEST_CASE("hf config rejects: invalid JSON, duplicate keys, missing file", "[hf_
 
 namespace {
 
-std::vector<RopeOptions> every_method() {
+// Every method of the registry, each of its keys set to a valid non-default value (so a key lost
+// on the way shows), factor 4 over L0 = 256.
+std::vector<RopeOptions> every_method(int64_t head_dim) {
   std::vector<RopeOptions> all;
-  for (const auto& name : rope_method_names()) {
+  for (const auto* m : all_rope_methods()) {
     RopeOptions r;
-    r.type = name;
+    r.type = m->name;
     r.original_max_position_embeddings = 256;
-    r.factor = name == "none" ? 1.0 : 4.0;
-    if (name == "yarn") {
-      r.beta_fast = 24.0;
-      r.mscale = 1.0;
-      r.mscale_all_dim = 0.5;
+    r.factor = std::string(m->name) == "none" ? 1.0 : 4.0;
+    for (const auto& name : m->keys) {
+      const auto& k = find_rope_key(name);
+      switch (k.kind) {
+        case RopeKey::Kind::number:
+          r.*k.number = r.*k.number == 0.0 ? 16.0 : r.*k.number * 1.5;  // 0 -> 16: ntk_alpha, eabf_context
+          break;
+        case RopeKey::Kind::integer: r.*k.integer = 0; break;  // skip_layers: every layer scaled
+        case RopeKey::Kind::boolean: r.*k.boolean = !(r.*k.boolean); break;
+        case RopeKey::Kind::optional_number: r.*k.optional_number = 1.25; break;
+        case RopeKey::Kind::number_list: {
+          std::vector<double> values;
+          for (int64_t i = 0; i < head_dim / 2; ++i) values.push_back(1.0 + 0.5 * static_cast<double>(i) + (name == "long_factor" ? 3.0 : 0.0));
+          r.*k.number_list = values;
+          break;
+        }
+      }
     }
-    if (name == "eabf") r.eabf_skip_layers = 0;
     all.push_back(r);
   }
   return all;
 }
 
+// Frequencies, cos/sin scale and query scale of two descriptions are identical, up to and beyond L0.
+void check_same_model(const RopeOptions& a, const RopeOptions& b, int64_t head_dim, bool query_scale) {
+  for (int64_t seq_len : {int64_t{16}, int64_t{256}, int64_t{1024}}) {
+    INFO("seq_len " << seq_len);
+    const auto fa = compute_rope_frequencies(a, head_dim, seq_len);
+    const auto fb = compute_rope_frequencies(b, head_dim, seq_len);
+    CHECK(torch::equal(fa.inv_freq, fb.inv_freq));
+    CHECK(fa.attention_scaling == fb.attention_scaling);
+    if (!query_scale) continue;
+    const auto positions = torch::arange(seq_len, torch::kInt64);
+    for (int64_t layer : {0, 1, 3}) {
+      const auto qa = compute_query_scale(a, positions, layer);
+      const auto qb = compute_query_scale(b, positions, layer);
+      REQUIRE(qa.defined() == qb.defined());
+      if (qa.defined()) CHECK(torch::equal(qa, qb));
+    }
+  }
+}
+
 }  // namespace
 
-TEST_CASE("hf config export: every method writes the complete RoPE description and reads back equal",
+TEST_CASE("hf config export: every method writes the complete RoPE description and reads back the same model",
           "[hf_config][export]") {
-  for (const auto& rope : every_method()) {
+  auto config = llama_preset("tiny");
+  const int64_t d = config.resolved_head_dim();
+  for (const auto& rope : every_method(d)) {
     INFO("method " << rope.type);
-    auto config = llama_preset("tiny");
+    const auto& method = find_rope_method(rope.type);
     config.rope = rope;
     const auto j = hf_config_json(config, torch::kBFloat16);
     // The complete description: what loses rope_scaling in peer tools must be here.
     const auto& p = j.at("rope_parameters");
-    CHECK(p.at("rope_type") == hf_rope_type(rope));
+    CHECK(p.at("rope_type") == method.hf.type);
     CHECK(p.at("factor") == rope.factor);
     CHECK(p.at("original_max_position_embeddings") == 256);
-    CHECK(p.at("rope_theta").get<double>() > 1.0);
+    CHECK(p.at("rope_theta").get<double>() == method.hf_theta(rope, d));
     CHECK(j.at("rope_theta") == p.at("rope_theta"));
     CHECK(j.at("max_position_embeddings") == (rope.type == "dynamic_ntk" ? 256 : 256 * rope.factor));
     if (p.at("rope_type") != "default") {
@@ -213,28 +278,32 @@ TEST_CASE("hf config export: every method writes the complete RoPE description a
       CHECK(j.at("rope_scaling").at("rope_type") == p.at("rope_type"));
     }
     CHECK(j.at("dtype") == "bfloat16");
-    CHECK(j.at("ctxext_rope").at("type") == rope.type);
+    // ctxext_rope: `type` and exactly the method's keys.
+    const auto& block = j.at("ctxext_rope");
+    CHECK(block.at("type") == rope.type);
+    for (const auto& k : rope_option_keys()) {
+      const auto keys = method.all_keys();
+      const bool active = std::find(keys.begin(), keys.end(), k.name) != keys.end();
+      INFO("key " << k.name);
+      CHECK(block.contains(k.name) == (active && (k.kind != RopeKey::Kind::optional_number || (rope.*k.optional_number).has_value())));
+    }
 
     TempDir dir;
     write_hf_config(dir / "config.json", config, torch::kBFloat16);
     const auto back = read_hf_config(dir / "config.json");
+    CHECK(back.rope.type == rope.type);
     CHECK(ctxext_rope_json(back.rope) == ctxext_rope_json(rope));
     CHECK(back.hidden_size == config.hidden_size);
+    check_same_model(rope, back.rope, d, true);
 
-    // Without the ctxext key (a stock loader's view) HF-known methods read back as the same frequencies.
+    // Without the ctxext key (a stock loader's view) every method reads back as the same
+    // frequencies and cos/sin scale; only a frequencies_only method loses something (said in its form).
     auto stock = nlohmann::json::parse(read_text(dir / "config.json"));
     stock.erase("ctxext_rope");
     write_text(dir / "config.json", stock.dump());
     const auto stock_config = read_hf_config(dir / "config.json");
-    const int64_t d = config.resolved_head_dim();
-    if (rope.type != "eabf") {
-      for (int64_t seq_len : {int64_t{16}, int64_t{1024}}) {
-        const auto ours = compute_rope_frequencies(rope, d, seq_len);
-        const auto theirs = compute_rope_frequencies(stock_config.rope, d, seq_len);
-        CHECK(torch::equal(ours.inv_freq, theirs.inv_freq));
-        CHECK(ours.attention_scaling == theirs.attention_scaling);
-      }
-    }
+    check_same_model(rope, stock_config.rope, d, false);
+    CHECK((method.hf.fidelity == HfFidelity::exact) == (method.query_scale == nullptr));
   }
 }
 

@@ -102,6 +102,13 @@ TEST_CASE("parity: ntk fixed alpha (exported as HF default with the equivalent r
 TEST_CASE("parity: eabf against HF abf with the query scale re-derived in float64 hooks", "[parity]") {
   check_parity("eabf");
 }
+TEST_CASE("parity: ntk_by_parts (exported as HF yarn with attention_factor 1)", "[parity]") {
+  check_parity("ntk_by_parts");
+}
+TEST_CASE("parity: longrope within the original context (short_factor)", "[parity]") {
+  check_parity("longrope_short");
+}
+TEST_CASE("parity: longrope beyond the original context (long_factor)", "[parity]") { check_parity("longrope_long"); }
 TEST_CASE("parity: legacy dialect rope_scaling {type: linear} + rope_theta", "[parity]") {
   check_parity("legacy_type_linear");
 }

@@ -1,5 +1,5 @@
-// Methods without an HF implementation (eabf's query scale, fixed-alpha ntk), checked against an
-// independent float64 re-derivation of the formulas in DESIGN.md §3 / docs/rope.md.
+// eabf, which has no HF implementation: its query scale and frequencies checked against an
+// independent float64 re-derivation of the formulas in docs/rope.md.
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
@@ -65,8 +65,19 @@ TEST_CASE("eabf query scale is exactly 1 inside the original context and grows p
   CHECK(scale[4095].item<double>() == Approx(std::log(4096.0) / std::log(1024.0)).epsilon(1e-7));
 }
 
+TEST_CASE("eabf's c defaults to the original context L0 (eabf_context 0), not a fixed 4096", "[rope][eabf]") {
+  auto options = eabf_options(0);
+  options.eabf_context = 0.0;
+  options.original_max_position_embeddings = 256;
+  CHECK(options.query_scale_context() == 256.0);
+  const auto scale = ctxext::compute_query_scale(options, torch::tensor(kPositions, torch::kInt64), 0);
+  check_scale(scale, 256.0);
+  CHECK(scale[4].item<double>() > 1.4);  // position 4094: ln 4095 / ln 256; with c = 4096 it would be 1
+}
+
 TEST_CASE("methods without a query scale return an undefined tensor", "[rope][eabf]") {
-  for (const char* type : {"none", "pi", "ntk", "dynamic_ntk", "yarn", "llama3", "abf"}) {
+  for (const auto& type : ctxext::rope_method_names()) {
+    if (type == "eabf") continue;
     ctxext::RopeOptions o;
     o.type = type;
     o.eabf_skip_layers = 0;
@@ -81,35 +92,9 @@ TEST_CASE("eabf frequencies are abf_theta^(-2i/d) in float64 re-derivation", "[r
   const int64_t d = 128;
   const auto freqs = ctxext::compute_rope_frequencies(options, d, 1);
   CHECK(freqs.attention_scaling == 1.0);
-  CHECK(ctxext::find_rope_method("eabf").has_query_scale);
+  CHECK(ctxext::find_rope_method("eabf").query_scale != nullptr);
   for (int64_t i = 0; i < d / 2; ++i) {
     INFO("i = " << i);
     CHECK(freqs.inv_freq[i].item<double>() == Approx(std::pow(500000.0, -2.0 * i / d)).epsilon(1e-6));
   }
-}
-
-TEST_CASE("ntk frequencies are (theta * alpha^(d/(d-2)))^(-2i/d), alpha = ntk_alpha or factor", "[rope][ntk]") {
-  const int64_t d = 128;
-  for (double alpha : {0.0, 3.0}) {
-    ctxext::RopeOptions o;
-    o.type = "ntk";
-    o.theta = 10000.0;
-    o.factor = 8.0;
-    o.ntk_alpha = alpha;
-    const double a = alpha > 0 ? alpha : o.factor;
-    const double base = 10000.0 * std::pow(a, static_cast<double>(d) / (d - 2));
-    const auto freqs = ctxext::compute_rope_frequencies(o, d, 1);
-    for (int64_t i = 0; i < d / 2; ++i) {
-      INFO("alpha " << alpha << ", i = " << i);
-      CHECK(freqs.inv_freq[i].item<double>() == Approx(std::pow(base, -2.0 * i / d)).epsilon(1e-6));
-    }
-  }
-}
-
-TEST_CASE("the registry lists every method and rejects an unknown one by name", "[rope]") {
-  const auto names = ctxext::rope_method_names();
-  CHECK(names == std::vector<std::string>{"none", "pi", "ntk", "dynamic_ntk", "yarn", "llama3", "abf", "eabf"});
-  CHECK_THROWS_WITH(ctxext::find_rope_method("rope2"), Contains("unknown RoPE method 'rope2'") && Contains("yarn"));
-  ctxext::RopeOptions o;
-  CHECK_THROWS_WITH(ctxext::compute_rope_frequencies(o, 7, 1), Contains("head_dim = 7"));
 }

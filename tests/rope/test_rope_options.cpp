@@ -21,7 +21,8 @@ TEST_CASE("parse_rope_options reads every key", "[rope][options]") {
       "rope:\n  type: yarn\n  theta: 500000\n  factor: 4\n  original_max_position_embeddings: 8192\n"
       "  interleaved: true\n  ntk_alpha: 2\n  beta_fast: 16\n  beta_slow: 2\n  mscale: 1.0\n"
       "  mscale_all_dim: 0.8\n  attention_factor: 1.2\n  truncate: false\n  low_freq_factor: 2\n"
-      "  high_freq_factor: 8\n  abf_theta: 1000000\n  eabf_context: 2048\n  skip_layers: 0\n");
+      "  high_freq_factor: 8\n  abf_theta: 1000000\n  eabf_context: 2048\n  skip_layers: 0\n"
+      "  short_factor: [1, 1.5]\n  long_factor: [2, 4]\n");
   CHECK(o.type == "yarn");
   CHECK(o.theta == 500000.0);
   CHECK(o.factor == 4.0);
@@ -39,6 +40,8 @@ TEST_CASE("parse_rope_options reads every key", "[rope][options]") {
   CHECK(o.abf_theta == 1e6);
   CHECK(o.eabf_context == 2048.0);
   CHECK(o.eabf_skip_layers == 0);
+  CHECK(o.short_factor == std::vector<double>{1.0, 1.5});
+  CHECK(o.long_factor == std::vector<double>{2.0, 4.0});
   CHECK(o.extended_context() == 32768);
   CHECK(o.effective_theta() == 500000.0);
 }
@@ -55,6 +58,8 @@ TEST_CASE("parse_rope_options keeps the checkpoint's values for keys not given",
   CHECK(o.mscale == 0.7);
   CHECK(o.eabf_skip_layers == 2);
   CHECK(o.effective_theta() == 500000.0);
+  CHECK(o.eabf_context == 0.0);  // c follows the model: L0
+  CHECK(o.query_scale_context() == 2048.0);
 }
 
 TEST_CASE("parse_rope_options rejects an unknown key, naming it and its line", "[rope][options]") {
@@ -63,8 +68,8 @@ TEST_CASE("parse_rope_options rejects an unknown key, naming it and its line", "
 }
 
 TEST_CASE("parse_rope_options rejects an unknown method, listing the known ones", "[rope][options]") {
-  CHECK_THROWS_WITH(parse("rope:\n  type: longrope\n"),
-                    Contains("rope.type = longrope") && Contains("none, pi, ntk, dynamic_ntk, yarn, llama3, abf, eabf"));
+  CHECK_THROWS_WITH(parse("rope:\n  type: rope2\n"),
+                    Contains("rope.type = rope2") && Contains("none, pi, ntk, dynamic_ntk, yarn, llama3, abf, eabf"));
 }
 
 TEST_CASE("parse_rope_options rejects out-of-range values, naming key and reason", "[rope][options]") {
@@ -78,7 +83,7 @@ TEST_CASE("parse_rope_options rejects out-of-range values, naming key and reason
       {"theta: 0", "rope.theta = 0", "greater than 1"},
       {"theta: -10000", "rope.theta = -10000", "greater than 1"},
       {"original_max_position_embeddings: 0", "rope.original_max_position_embeddings = 0", "between 1 and"},
-      {"ntk_alpha: 0.5", "rope.ntk_alpha = 0.5", "0 (use factor) or at least 1"},
+      {"ntk_alpha: 0.5", "rope.ntk_alpha = 0.5", "0 (use factor) or between 1 and"},
       {"beta_fast: 1\n  beta_slow: 2", "rope.beta_fast = 1", "greater than beta_slow (2)"},
       {"beta_slow: 0", "rope.beta_slow = 0", "greater than 0"},
       {"mscale: -1", "rope.mscale = -1", "greater than 0"},
@@ -86,7 +91,8 @@ TEST_CASE("parse_rope_options rejects out-of-range values, naming key and reason
       {"attention_factor: 0", "rope.attention_factor = 0", "greater than 0"},
       {"low_freq_factor: 4\n  high_freq_factor: 4", "rope.high_freq_factor = 4", "greater than low_freq_factor (4)"},
       {"abf_theta: 1", "rope.abf_theta = 1", "greater than 1"},
-      {"eabf_context: 1", "rope.eabf_context = 1", "greater than 1"},
+      {"eabf_context: 1", "rope.eabf_context = 1", "0 (the original context) or greater than 1"},
+      {"short_factor: [1, -2]", "rope.short_factor", "every value must be greater than 0 (found -2)"},
       {"skip_layers: -1", "rope.skip_layers = -1", "between 0 and"},
   };
   for (const auto& c : cases) {
@@ -99,4 +105,5 @@ TEST_CASE("parse_rope_options rejects values of the wrong type", "[rope][options
   CHECK_THROWS_WITH(parse("rope:\n  truncate: maybe\n"), Contains("rope.truncate") && Contains("expected a boolean"));
   CHECK_THROWS_WITH(parse("rope:\n  factor: four\n"), Contains("rope.factor") && Contains("expected a number"));
   CHECK_THROWS_WITH(parse("rope:\n  skip_layers: 1.5\n"), Contains("rope.skip_layers") && Contains("expected an integer"));
+  CHECK_THROWS_WITH(parse("rope:\n  long_factor: 2\n"), Contains("rope.long_factor") && Contains("a list of numbers"));
 }

@@ -5,7 +5,8 @@ Usage: plot_ablation.py RESULTS.json OUT_DIR
 Writes OUT_DIR/ppl_vs_length.png (perplexity vs evaluation length, one line per method),
 OUT_DIR/passkey_<method>.png (accuracy heatmap, length x depth), OUT_DIR/passkey_all.png (every
 method's heatmap side by side, one colour scale) and OUT_DIR/entropy_per_layer.png
-(attention entropy of the last query, mean over heads, per layer; one panel per length).
+(attention entropy of the last query, mean over heads, per layer; one panel per length, drawn by
+plot_entropy.py).
 """
 import json
 import os
@@ -15,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from plot_entropy import draw_per_layer  # noqa: E402  (beside this script)
 
 
 def passkey_grid(cells):
@@ -87,18 +89,12 @@ def main():
     if lengths:
         fig, axes = plt.subplots(1, len(lengths), figsize=(4 * len(lengths), 3.5), squeeze=False)
         for ax, length in zip(axes[0], lengths):
-            for m in methods:
-                for e in m.get("entropy", []):
-                    if e["length"] == length:
-                        ax.plot(range(len(e["per_layer"])), e["per_layer"], marker="o", label=m["name"])
-            ax.set_title(f"length {length}")
-            ax.set_xlabel("layer")
-            ax.set_ylabel("entropy (nats)")
-        axes[0][0].legend()
+            series = [(m["name"], e["per_layer"]) for m in methods for e in m.get("entropy", []) if e["length"] == length]
+            draw_per_layer(ax, series, length)
+        fig.suptitle("Attention entropy of the last query, mean over heads")
         fig.tight_layout()
         fig.savefig(os.path.join(out, "entropy_per_layer.png"), dpi=120)
         plt.close(fig)
-
 
 if __name__ == "__main__":
     main()

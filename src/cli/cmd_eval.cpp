@@ -1,5 +1,5 @@
-// ctxext eval ppl: mean next-token NLL of an HF model on one token sequence, optionally with
-// another RoPE method applied on the fly.
+// ctxext eval ppl: mean next-token NLL of an HF model on one token sequence (one window of
+// eval/sliding_perplexity.h), optionally with another RoPE method applied on the fly.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -7,32 +7,25 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/eval_flags.h"
 #include "core/error.h"
-#include "core/dtype_names.h"
 #include "core/text_file.h"
-#include "core/threads.h"
 #include "data/tokenizer.h"
-#include "eval/perplexity.h"
+#include "eval/sliding_perplexity.h"
 #include "io/strict_json.h"
-#include "model/hf_checkpoint.h"
-#include "model/hf_config.h"
-#include "model/rope_overrides.h"
 
 namespace ctxext::cli {
 
 namespace {
 
 struct PplFlags {
-  std::string model;
+  EvalModelFlags model;
   std::string tokens_file;
   std::string text_file;
   std::string tokenizer;
   int64_t seq_len = 0;
   bool json = false;
-  std::string dtype = "float32";
-  std::string device = "cpu";
   int64_t chunk = 1024;
-  int threads = 0;
 };
 
 // A JSON array of token ids, each in [0, vocab).
@@ -63,30 +56,28 @@ std::vector<int64_t> tokenize_text(const std::string& text_file, const std::stri
 }
 
 void run_ppl(const PplFlags& f, const RopeFlags& rope_flags) {
-  configure_threads(f.threads);
-  const auto base = read_hf_config(std::filesystem::path(f.model) / "config.json");
-  const auto rope = apply_rope_overrides(base.rope, rope_flags.overrides());
+  const auto config = eval_model_config(f.model, rope_flags);
   const auto ids = f.tokens_file.empty()
                        ? tokenize_text(f.text_file,
-                                       f.tokenizer.empty() ? (std::filesystem::path(f.model) / "tokenizer.model").string()
-                                                           : f.tokenizer,
-                                       base.vocab_size)
-                       : read_token_file(f.tokens_file, base.vocab_size);
+                                       f.tokenizer.empty()
+                                           ? (std::filesystem::path(f.model.model) / "tokenizer.model").string()
+                                           : f.tokenizer,
+                                       config.vocab_size)
+                       : read_token_file(f.tokens_file, config.vocab_size);
   const std::string source = f.tokens_file.empty() ? f.text_file : f.tokens_file;
   if (static_cast<int64_t>(ids.size()) < f.seq_len)
     fail("{}: {} tokens, fewer than --seq-len {}", source, ids.size(), f.seq_len);
-  if (f.device == "cuda" && !torch::cuda::is_available()) fail("--device cuda: no CUDA device is available");
 
-  auto model = load_hf_model(f.model, parse_dtype_name(f.dtype, "--dtype"), rope);
-  model->to(torch::Device(f.device));
-  const auto tokens = torch::tensor(ids, torch::kInt64);
-  const auto result = perplexity(*model, tokens, f.seq_len, f.chunk);
+  auto model = load_eval_model(f.model, config.rope);
+  // One window of seq_len tokens: every token but the first is scored, in one causal forward pass.
+  const auto tokens = torch::tensor(ids, torch::kInt64).slice(0, 0, f.seq_len);
+  const auto result = eval::sliding_perplexity(*model, tokens, f.seq_len, f.seq_len, f.chunk);
   if (f.json) {
     std::cout << nlohmann::json{{"tokens", result.tokens}, {"nll", result.nll}, {"ppl", result.ppl}}.dump()
               << std::endl;
   } else {
     std::cout << fmt::format("{}: RoPE {}, seq_len {}: mean NLL {:.6f} nats over {} tokens, perplexity {:.4f}\n",
-                             f.model, rope.type, f.seq_len, result.nll, result.tokens, result.ppl);
+                             f.model.model, config.rope.type, f.seq_len, result.nll, result.tokens, result.ppl);
   }
 }
 
@@ -101,7 +92,7 @@ void add_eval(CLI::App& app) {
       "of --tokens (a JSON array of ids) or of --text (tokenized with --tokenizer, BOS first), in one causal "
       "forward pass. --rope-type/--factor/--rope apply another RoPE method without exporting.");
   auto f = std::make_shared<PplFlags>();
-  cmd->add_option("--model", f->model, "HF model folder (config.json + *.safetensors)")->required();
+  add_eval_model_flags(*cmd, f->model);
   auto* tokens = cmd->add_option("--tokens", f->tokens_file, "JSON file: an array of token ids");
   auto* text = cmd->add_option("--text", f->text_file, "UTF-8 text file to tokenize");
   tokens->excludes(text);
@@ -111,14 +102,9 @@ void add_eval(CLI::App& app) {
       ->required()
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 40));
   cmd->add_flag("--json", f->json, "print one JSON line {\"tokens\", \"nll\", \"ppl\"}");
-  cmd->add_option("--dtype", f->dtype, "compute dtype")
-      ->check(CLI::IsMember({"float32", "bfloat16", "float16"}))
-      ->capture_default_str();
-  cmd->add_option("--device", f->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   cmd->add_option("--chunk", f->chunk, "positions per vocabulary projection (bounds logits memory)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--threads", f->threads, "intra-op CPU threads; 0 = all cores")->capture_default_str();
   auto rope = add_rope_flags(*cmd);
   add_eval_tasks(*eval);
   cmd->callback([f, rope] {

@@ -1,9 +1,8 @@
 // Attention entropy of the last query over its context, per layer and head, for any model and RoPE
-// method, without changing the model: the probe runs the embedding and the decoder layers itself
-// and, at each layer, recomputes the last query's attention from the layer's public submodules
-// (input_layernorm, q_proj, k_proj, the same RoPE tables and EABF query scale, GQA head mapping,
-// softmax at scale 1/sqrt(head_dim)). Entropy H = -sum_j p_j ln p_j in nats; a uniform
-// distribution over n keys gives ln n, so entropy growing with length is attention spreading out.
+// method: one forward pass of the model asks every layer for the last query's attention
+// probabilities (model/attention_probe.h), so the probe reads the attention the model applies.
+// Entropy H = -sum_j p_j ln p_j in nats; a uniform distribution over n keys gives ln n, so entropy
+// growing with length is attention spreading out.
 #pragma once
 #include <torch/types.h>
 
@@ -11,27 +10,22 @@
 #include <vector>
 
 #include "model/llama_model.h"
-#include "rope/rope_tables.h"
 
 namespace ctxext::eval {
-
-// layer: the decoder layer `layer_index` of a model with `config`; x: [1, s, h] its input;
-// positions: [s]; tables: cos/sin [s, h_d/2]. Returns [n_h, s] float32: the attention
-// probabilities of the last query (position s-1) over keys 0..s-1 for each head.
-torch::Tensor last_query_attention(LlamaDecoderLayerImpl& layer, const LlamaConfig& config, int64_t layer_index,
-                                   const torch::Tensor& x, const torch::Tensor& positions, const RopeTables& tables);
 
 // p: [..., s] probabilities -> [...] float64 entropy in nats (0 ln 0 = 0).
 torch::Tensor entropy_nats(const torch::Tensor& p);
 
 struct EntropyProbe {
   int64_t length = 0;
+  int64_t samples = 1;                        // sequences the entropies are averaged over
   std::vector<std::vector<double>> per_head;  // [layer][head] nats
   std::vector<double> per_layer;              // mean over heads
   torch::Tensor final_hidden;                 // [1, s, h]: the model's output hidden states (checks)
 };
 
-// input_ids: [s] int64. Runs without autograd on the model's device.
+// input_ids: [s] int64. Runs without autograd on the model's device, in eval mode. Fails when an
+// entropy is not finite (a model with NaN or infinite weights).
 EntropyProbe probe_attention_entropy(LlamaForCausalLMImpl& model, const torch::Tensor& input_ids);
 
 }  // namespace ctxext::eval

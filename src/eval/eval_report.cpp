@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace ctxext::eval {
 
 nlohmann::json to_json(const SlidingPerplexity& r) {
@@ -20,7 +22,8 @@ nlohmann::json to_json(const PasskeyTrial& t) {
 }
 
 nlohmann::json to_json(const EntropyProbe& p) {
-  return {{"length", p.length}, {"per_layer", p.per_layer}, {"per_head", p.per_head}};
+  return {{"length", p.length},          {"samples", p.samples},     {"uniform", std::log(static_cast<double>(p.length))},
+          {"per_layer", p.per_layer},    {"per_head", p.per_head}};
 }
 
 std::string markdown_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {

@@ -14,7 +14,7 @@ namespace ctxext::eval {
 nlohmann::json to_json(const SlidingPerplexity& r);   // {window, stride, windows, tokens, nll, ppl}
 nlohmann::json to_json(const PasskeyCell& c);         // {length, depth, trials, correct, accuracy}
 nlohmann::json to_json(const PasskeyTrial& t);        // {length, depth, trial, key, prompt_tokens, generated, success}
-nlohmann::json to_json(const EntropyProbe& p);        // {length, per_layer, per_head}
+nlohmann::json to_json(const EntropyProbe& p);        // {length, samples, uniform: ln(length), per_layer, per_head}
 
 // A GitHub-flavoured Markdown table; every row has header.size() cells.
 std::string markdown_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "model/mode_guard.h"
 
 namespace ctxext::eval {
 
@@ -11,8 +12,7 @@ GreedyResult greedy_decode(LlamaForCausalLMImpl& model, const std::vector<int64_
   if (prompt.empty()) fail("greedy decoding: empty prompt");
   if (max_new_tokens < 1) fail("greedy decoding: max_new_tokens = {}: must be at least 1", max_new_tokens);
   torch::InferenceMode inference;
-  const bool was_training = model.is_training();
-  model.eval();
+  ModeGuard eval_mode(model, /*training=*/false);
   const auto device = model.model->embed_tokens->weight.device();
   auto cache = model.make_cache();
 
@@ -30,7 +30,6 @@ GreedyResult greedy_decode(LlamaForCausalLMImpl& model, const std::vector<int64_
     input = torch::full({1, 1}, next, torch::TensorOptions().dtype(torch::kInt64).device(device));
   }
   if (keep_logits) result.step_logits = torch::stack(kept);
-  model.train(was_training);
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "model/mode_guard.h"
 
 namespace ctxext::eval {
 
@@ -33,8 +34,7 @@ SlidingPerplexity sliding_perplexity(LlamaForCausalLMImpl& model, const torch::T
   if (chunk < 1) fail("sliding perplexity: chunk = {}: must be at least 1", chunk);
 
   torch::InferenceMode inference;
-  const bool was_training = model.is_training();
-  model.eval();
+  ModeGuard eval_mode(model, /*training=*/false);
   const auto device = model.model->embed_tokens->weight.device();
   const auto ids = tokens.to(device);
   const int64_t total_windows = sliding_window_count(n, window, stride);
@@ -59,13 +59,16 @@ SlidingPerplexity sliding_perplexity(LlamaForCausalLMImpl& model, const torch::T
                    .to(torch::kFloat64)
                    .item<double>();
     }
+    if (!std::isfinite(total))
+      fail("perplexity with {}-token windows: the NLL is {} at window {} of {} (tokens {}..{}): the model's "
+           "logits are not finite (check its weights for NaN/inf)",
+           window, total, result.windows + 1, total_windows, begin, end - 1);
     result.tokens += end - first;
     ++result.windows;
     if (on_window) on_window(result.windows, total_windows);
     prev_end = end;
     if (end == n) break;
   }
-  model.train(was_training);
   result.nll = total / static_cast<double>(result.tokens);
   result.ppl = std::exp(result.nll);
   return result;

@@ -26,7 +26,9 @@ struct SlidingPerplexity {
 };
 
 // tokens: [n] int64, n >= 2; window >= 2; 1 <= stride <= window. Logits are projected `chunk`
-// positions at a time. `on_window(done, total)` is called after each window (progress).
+// positions at a time. `on_window(done, total)` is called after each window (progress). Runs in
+// eval mode without autograd; fails naming the window when its NLL is not finite (NaN weights).
+// With stride = window = n it is the plain perplexity of one forward pass over all n tokens.
 SlidingPerplexity sliding_perplexity(LlamaForCausalLMImpl& model, const torch::Tensor& tokens, int64_t window,
                                      int64_t stride, int64_t chunk = 1024,
                                      const std::function<void(int64_t, int64_t)>& on_window = {});

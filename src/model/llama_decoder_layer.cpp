@@ -14,8 +14,8 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& config, int64_t 
 
 // x: [b, s, h]; positions: [s]; tables.cos/sin: [s, h_d/2]
 torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& positions,
-                                             const RopeTables& tables, KvCache* cache) {
-  const auto h = x + self_attn(input_layernorm(x), positions, tables, cache);
+                                             const RopeTables& tables, KvCache* cache, AttentionProbe* probe) {
+  const auto h = x + self_attn(input_layernorm(x), positions, tables, cache, probe);
   return h + mlp(post_attention_layernorm(h));
 }
 

@@ -13,9 +13,9 @@ class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
   LlamaDecoderLayerImpl(const LlamaConfig& config, int64_t layer_index);
 
-  // x: [b, s, h]; positions: [s]; tables: cos/sin [s, h_d/2]. Returns [b, s, h].
+  // x: [b, s, h]; positions: [s]; tables: cos/sin [s, h_d/2]; probe: see LlamaAttention. Returns [b, s, h].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const RopeTables& tables,
-                        KvCache* cache = nullptr);
+                        KvCache* cache = nullptr, AttentionProbe* probe = nullptr);
 
   LlamaAttention self_attn{nullptr};
   LlamaMLP mlp{nullptr};

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "core/error.h"
 #include "model/activation_checkpoint.h"
 #include "rope/rope_tables.h"
 
@@ -16,7 +17,7 @@ LlamaModelImpl::LlamaModelImpl(const LlamaConfig& config) : config_(config) {
 }
 
 // input_ids: [b, s] -> [b, s, h]
-torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, KvCache* cache) {
+torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, KvCache* cache, AttentionProbe* probe) {
   const int64_t past = cache ? cache->length() : 0;
   const int64_t s = input_ids.size(1);
   const auto positions =
@@ -26,6 +27,7 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, KvCache* c
 
   auto x = embed_tokens(input_ids);
   const bool checkpoint = activation_checkpointing_ && is_training() && torch::GradMode::is_enabled() && !cache;
+  if (probe && checkpoint) fail("attention probe: not available under activation checkpointing");
   const auto hooks = hooks_;
   for (size_t i = 0; i < layers->size(); ++i) {
     auto layer = layers->ptr<LlamaDecoderLayerImpl>(i);
@@ -39,7 +41,7 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, KvCache* c
             return layer->forward(h, positions, tables, nullptr);
           }, x, before, after);
     } else {
-      x = layer->forward(x, positions, tables, cache);
+      x = layer->forward(x, positions, tables, cache, probe);
     }
     if (hooks && hooks->after_forward) hooks->after_forward(i, checkpoint);
   }

@@ -22,8 +22,10 @@ class LlamaModelImpl : public torch::nn::Module {
   explicit LlamaModelImpl(const LlamaConfig& config);
 
   // input_ids: [b, s] int64 -> final hidden states [b, s, h] in the parameters' dtype.
-  // Positions continue after the cache's (0 without a cache).
-  torch::Tensor forward(const torch::Tensor& input_ids, KvCache* cache = nullptr);
+  // Positions continue after the cache's (0 without a cache). probe: every layer appends the
+  // attention probabilities of probe->queries (model/attention_probe.h; batch 1, no cache, not
+  // under activation checkpointing).
+  torch::Tensor forward(const torch::Tensor& input_ids, KvCache* cache = nullptr, AttentionProbe* probe = nullptr);
 
   // Recompute each decoder layer during backward instead of keeping its activations (training only).
   void set_activation_checkpointing(bool enabled) { activation_checkpointing_ = enabled; }

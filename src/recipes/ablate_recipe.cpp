@@ -9,15 +9,9 @@
 #include <set>
 
 #include "core/log.h"
-#include "core/progress.h"
 #include "ctxext/build_info.h"
 #include "data/tokenizer.h"
-#include "eval/attention_entropy.h"
-#include "eval/eval_documents.h"
-#include "eval/eval_limits.h"
 #include "eval/eval_report.h"
-#include "eval/longbench.h"
-#include "eval/sliding_perplexity.h"
 #include "io/atomic_folder.h"
 #include "model/hf_checkpoint.h"
 #include "model/hf_config.h"
@@ -83,11 +77,11 @@ AblateRecipe::AblateRecipe(const std::string& config_path, const std::vector<std
 
   const auto e = root.child("eval");
   eval_.documents = resolve(e.require<std::string>("documents"), config_path);
-  eval_.tokenizer = resolve(e.require<std::string>("tokenizer"), config_path);
+  tokenizer_ = resolve(e.require<std::string>("tokenizer"), config_path);
   eval_.max_tokens = e.get_int("max_tokens", 4096, 2, int64_t{1} << 40);
   eval_.ppl_lengths = e.get<std::vector<int64_t>>("ppl_lengths", {});
   eval_.stride = e.get_int("stride", 0, 0, int64_t{1} << 40);
-  eval_.entropy_lengths = e.get<std::vector<int64_t>>("entropy_lengths", {});
+  eval_.entropy.lengths = e.get<std::vector<int64_t>>("entropy_lengths", {});
   eval_.max_length = e.get_int("max_length", 0, 0, int64_t{1} << 40);
   const auto p = e.child("passkey");
   eval_.passkey.lengths = p.get<std::vector<int64_t>>("lengths", {});
@@ -108,7 +102,7 @@ AblateRecipe::AblateRecipe(const std::string& config_path, const std::vector<std
       root.reject(key, "unknown key (base, base_overrides, output_dir, methods, eval, plots)");
   }
   if (!fs::is_regular_file(eval_.documents)) e.reject("documents", "no such file");
-  if (!fs::is_regular_file(eval_.tokenizer)) e.reject("tokenizer", "no such file");
+  if (!fs::is_regular_file(tokenizer_)) e.reject("tokenizer", "no such file");
 
   // Every method's training config must parse before the first hour of training is spent.
   for (const auto& m : methods_) parse_job_config(method_config(m));
@@ -179,69 +173,14 @@ nlohmann::json AblateRecipe::evaluate(const AblationMethod& method, const fs::pa
                                    : load_hf_model(job.model.path);
   }
   const auto& rope = model->config().rope;
-  const auto tokenizer = data::Tokenizer::load(eval_.tokenizer);
-  nlohmann::json out{{"name", method.name}, {"rope_overrides", method.rope_overrides}, {"rope_type", rope.type},
-                     {"extended_context", rope.extended_context()}, {"train_seconds", train_seconds}};
-
-  const auto all_lengths = [&] {
-    std::vector<int64_t> v = eval_.ppl_lengths;
-    v.insert(v.end(), eval_.passkey.lengths.begin(), eval_.passkey.lengths.end());
-    v.insert(v.end(), eval_.entropy_lengths.begin(), eval_.entropy_lengths.end());
-    return v;
-  }();
-  for (int64_t length : all_lengths)
-    eval::check_eval_length(length, rope, eval_.max_length, fmt::format("{}: method {}: eval length", config_path_, method.name));
-
-  std::vector<int64_t> stream;
-  if (!eval_.ppl_lengths.empty() || !eval_.entropy_lengths.empty())
-    stream = eval::load_document_tokens(eval_.documents, tokenizer, eval_.max_tokens);
-  out["ppl"] = nlohmann::json::array();
-  for (int64_t length : eval_.ppl_lengths) {
-    if (static_cast<int64_t>(stream.size()) < length)
-      fail("{}: {} tokens, fewer than the ppl length {}", eval_.documents, stream.size(), length);
-    const int64_t stride = eval_.stride > 0 ? std::min(eval_.stride, length) : length;
-    Progress progress(fmt::format("{} ppl@{}", method.name, length),
-                      eval::sliding_window_count(static_cast<int64_t>(stream.size()), length, stride));
-    auto r = eval::sliding_perplexity(*model, torch::tensor(stream, torch::kInt64), length, stride, 1024,
-                                      [&](int64_t done, int64_t) { progress.update(done); });
-    progress.finish();
-    auto j = eval::to_json(r);
-    j["length"] = length;
-    out["ppl"].push_back(j);
-  }
-  if (!eval_.passkey.lengths.empty()) {
-    const int64_t total = static_cast<int64_t>(eval_.passkey.lengths.size() * eval_.passkey.depths.size()) *
-                          eval_.passkey.trials;
-    Progress progress(fmt::format("{} passkey", method.name), total);
-    const auto report = eval::run_passkey(*model, tokenizer, eval_.passkey,
-                                          [&](int64_t done, int64_t) { progress.update(done); });
-    progress.finish();
-    out["passkey"] = nlohmann::json::array();
-    for (const auto& c : report.cells) out["passkey"].push_back(eval::to_json(c));
-  }
-  out["entropy"] = nlohmann::json::array();
-  for (int64_t length : eval_.entropy_lengths) {
-    if (static_cast<int64_t>(stream.size()) < length)
-      fail("{}: {} tokens, fewer than the entropy length {}", eval_.documents, stream.size(), length);
-    out["entropy"].push_back(
-        eval::to_json(eval::probe_attention_entropy(*model, torch::tensor(stream, torch::kInt64).slice(0, 0, length))));
-  }
-  out["longbench"] = nlohmann::json::array();
-  const auto& lb = eval_.longbench;
-  for (size_t i = 0; i < lb.tasks.size(); ++i) {
-    const auto& task = eval::longbench_task(lb.tasks[i]);
-    const auto what = fmt::format("{}: method {}: eval.longbench.truncate_to (plus {}'s answer tokens)", config_path_,
-                                  method.name, task.name);
-    const int64_t truncate = eval::longbench_truncate_to(task, rope, lb.truncate_to, what);
-    eval::check_eval_length(truncate + task.max_new_tokens, rope, eval_.max_length, what);
-    Progress progress(fmt::format("{} {}", method.name, task.name), static_cast<int64_t>(lb.samples[i].size()));
-    const auto r = eval::run_longbench(*model, tokenizer, task, lb.samples[i], {truncate, lb.chat},
-                                       eval::max_eval_length(rope, eval_.max_length) - task.max_new_tokens,
-                                       [&](int64_t done, int64_t) { progress.update(done); });
-    progress.finish();
-    out["longbench"].push_back({{"task", task.name}, {"metric", eval::to_string(task.metric)}, {"score", r.score},
-                                {"samples", r.predictions.size()}, {"truncated", r.truncated}, {"truncate_to", truncate}});
-  }
+  const auto tokenizer = data::Tokenizer::load(tokenizer_);
+  auto options = eval_;
+  options.lengths_name = fmt::format("{}: method {}: eval length", config_path_, method.name);
+  options.truncate_name = fmt::format("{}: method {}: eval.longbench.truncate_to", config_path_, method.name);
+  options.progress_label = method.name;
+  auto out = eval::to_json(eval::run_eval_suite(*model, tokenizer, options));
+  out.update({{"name", method.name}, {"rope_overrides", method.rope_overrides}, {"rope_type", rope.type},
+              {"extended_context", rope.extended_context()}, {"train_seconds", train_seconds}});
   return out;
 }
 

@@ -1,6 +1,6 @@
 // The ablation of "same data, same budget, different RoPE": one training config (`base`), a list
 // of methods (a name and `rope:` overrides; "none" is the base evaluated as is, untrained), one
-// set of evaluations on each method's exported model. Writes <output_dir>/results.json,
+// set of evaluations (eval/eval_suite.h) on each method's exported model. Writes <output_dir>/results.json,
 // results.md (method x length: perplexity, passkey accuracy, LongBench scores, training time) and PNG plots via
 // scripts/plot_ablation.py. Config (configs/tiny/ablation.yaml):
 //   base: configs/tiny/eabf.yaml          # a training config, relative to this file or the cwd
@@ -29,33 +29,13 @@
 #include <vector>
 
 #include "core/config.h"
-#include "eval/longbench.h"
-#include "eval/passkey.h"
+#include "eval/eval_suite.h"
 
 namespace ctxext {
 
 struct AblationMethod {
   std::string name;
   std::vector<std::string> rope_overrides;  // "rope.key=value"
-};
-
-struct AblationLongBench {
-  std::vector<std::string> tasks;                           // empty: no LongBench evaluation
-  std::vector<std::vector<eval::LongBenchSample>> samples;  // per task, read when the config is parsed
-  int64_t truncate_to = 0;                                  // 0: extended context - 64 - answer tokens
-  bool chat = false;
-};
-
-struct AblationEvalOptions {
-  std::string documents;
-  std::string tokenizer;
-  int64_t max_tokens = 4096;
-  std::vector<int64_t> ppl_lengths;
-  int64_t stride = 0;
-  eval::PasskeyOptions passkey;
-  std::vector<int64_t> entropy_lengths;
-  AblationLongBench longbench;
-  int64_t max_length = 0;
 };
 
 class AblateRecipe {
@@ -78,7 +58,8 @@ class AblateRecipe {
   std::vector<std::string> base_overrides_;
   std::filesystem::path output_dir_;
   std::vector<AblationMethod> methods_;
-  AblationEvalOptions eval_;
+  std::string tokenizer_;
+  eval::EvalSuiteOptions eval_;  // every method's evaluation (eval/eval_suite.h)
   bool plots_ = true;
 };
 

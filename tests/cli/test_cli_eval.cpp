@@ -1,15 +1,19 @@
-// ctxext eval ppl and the perplexity function: HF's loss on the same tokens is the reference;
-// bad inputs exit 2 with one line naming the file and the reason.
+// ctxext eval ppl / passkey / ppl-sweep / entropy / longbench through the binary: HF's loss is the
+// reference for ppl; JSON lines and tables; the model flags every subcommand shares (--dtype in
+// either spelling, --device cpu | cuda[:N], --threads); bad inputs, and a model with NaN weights,
+// exit 2 with one line naming the flag, file or problem.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <limits>
 #include <sstream>
 
 #include "cli_fixtures.h"
 #include "ctxext/build_info.h"
-#include "eval/perplexity.h"
 #include "io/safetensors.h"
+#include "model/hf_checkpoint.h"
 #include "model/llama_init.h"
 #include "support/test_support.h"
 
@@ -19,40 +23,39 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-nlohmann::json ppl_json(const std::vector<std::string>& args) {
+std::vector<nlohmann::json> json_lines(const std::string& output) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line.front() == '{') out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// A successful run's JSON lines (logs go to stderr, tables have no line starting with '{').
+std::vector<nlohmann::json> json_results(const std::vector<std::string>& args) {
   const auto r = run_ctxext(args);
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
-  // stdout's JSON is the one line starting with '{' (logs go to stderr).
-  std::istringstream in(r.output);
-  std::vector<std::string> json_lines;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line.front() == '{') json_lines.push_back(line);
-  REQUIRE(json_lines.size() == 1);
-  return nlohmann::json::parse(json_lines.front());
+  return json_lines(r.output);
+}
+
+nlohmann::json ppl_json(const std::vector<std::string>& args) {
+  const auto lines = json_results(args);
+  REQUIRE(lines.size() == 1);
+  return lines.front();
+}
+
+// `ctxext eval <args>` with another RoPE method applied on the fly (the cli model is plain RoPE, L0 = 64).
+std::vector<std::string> eval_with(const std::string& rope_type, std::vector<std::string> args) {
+  args.insert(args.begin(), "eval");
+  args.insert(args.end(), {"--rope-type", rope_type, "--factor", "2"});
+  return args;
 }
 
 }  // namespace
 
-TEST_CASE("perplexity: mean next-token NLL, independent of the chunk size", "[cli][ppl]") {
-  auto config = cli_model_config();
-  auto model = make_random_llama(config, 4, torch::kFloat32, 0.15);
-  const auto tokens = torch::tensor(cli_tokens(50), torch::kInt64);
-  const auto result = perplexity(*model, tokens, 40, 1024);
-  CHECK(result.tokens == 39);
-
-  torch::NoGradGuard no_grad;
-  const auto logits = model->forward(tokens.slice(0, 0, 40).unsqueeze(0)).squeeze(0);
-  const double expected =
-      torch::nn::functional::cross_entropy(logits.slice(0, 0, 39), tokens.slice(0, 1, 40)).item<double>();
-  CHECK(result.nll == Approx(expected).epsilon(1e-6));
-  CHECK(result.ppl == Approx(std::exp(expected)).epsilon(1e-6));
-  CHECK(perplexity(*model, tokens, 40, 7).nll == Approx(result.nll).epsilon(1e-6));
-  CHECK_THROWS_WITH(perplexity(*model, tokens, 51), Contains("51") && Contains("50 tokens"));
-}
-
 TEST_CASE("cli eval ppl: --json NLL equals HF's loss, and --rope-type equals evaluating the exported folder",
-          "[cli][ppl]") {
+          "[cli][eval][ppl]") {
   TempDir dir;
   write_cli_model(dir / "base");
   const auto ids = cli_tokens(120);
@@ -88,7 +91,7 @@ TEST_CASE("cli eval ppl: --json NLL equals HF's loss, and --rope-type equals eva
   CHECK(std::abs(exported.at("nll").get<double>() - base.at("nll").get<double>()) > 1e-4);
 }
 
-TEST_CASE("cli eval ppl --text: tokenizes with the sentencepiece model, BOS first", "[cli][ppl]") {
+TEST_CASE("cli eval ppl --text: tokenizes with the sentencepiece model, BOS first", "[cli][eval][ppl]") {
   TempDir dir;
   write_cli_model(dir / "base");
   std::string text;
@@ -101,7 +104,7 @@ TEST_CASE("cli eval ppl --text: tokenizes with the sentencepiece model, BOS firs
   CHECK(r.at("ppl").get<double>() > 1.0);
 }
 
-TEST_CASE("cli eval ppl rejects bad inputs: exit 2, one line naming the file and reason", "[cli][ppl]") {
+TEST_CASE("cli eval ppl rejects bad inputs: exit 2, one line naming the file and reason", "[cli][eval][ppl]") {
   TempDir dir;
   write_cli_model(dir / "base");
   const std::string model = (dir / "base").string();
@@ -136,4 +139,203 @@ TEST_CASE("cli eval ppl rejects bad inputs: exit 2, one line naming the file and
     args.insert(args.end(), b.args.begin(), b.args.end());
     check_rejected(args, b.mentions);
   }
+}
+
+TEST_CASE("cli eval passkey / ppl-sweep / entropy: JSON lines, tables, bad inputs exit 2", "[cli][eval]") {
+  TempDir dir;
+  const auto model = (dir / "m").string();
+  write_cli_model(model);
+  const std::string tok = "data/tokenizer.model", docs = "data/pretrain/valid.jsonl";
+
+  const auto cells = json_results(eval_with("yarn", {"passkey", "--model", model, "--tokenizer", tok, "--lengths",
+                                                     "100,128", "--depths", "0,1", "--trials", "1", "--json"}));
+  REQUIRE(cells.size() == 4);
+  CHECK(cells[0].at("length") == 100);
+  CHECK(cells[3].at("depth") == 1.0);
+
+  const auto ppl = json_results(eval_with("yarn", {"ppl-sweep", "--model", model, "--tokenizer", tok, "--documents",
+                                                   docs, "--lengths", "64,128", "--stride", "32", "--max-tokens", "300",
+                                                   "--json"}));
+  REQUIRE(ppl.size() == 2);
+  CHECK(ppl[0].at("tokens") == 299);
+  CHECK(ppl[1].at("stride") == 32);
+
+  const auto r = run_ctxext(eval_with("yarn", {"entropy", "--model", model, "--tokenizer", tok, "--documents", docs,
+                                               "--lengths", "64,128"}));
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("| length | layer | entropy"));
+
+  // yarn x2 over L0 = 64: the default limit is 8 x 128 = 1024.
+  check_rejected(eval_with("yarn", {"passkey", "--model", model, "--tokenizer", tok, "--lengths", "2000"}),
+                 {"--lengths 2000"});
+  check_rejected(eval_with("yarn", {"passkey", "--model", model, "--tokenizer", tok, "--lengths", "200",
+                                    "--max-length", "150"}),
+                 {"beyond --max-length 150"});
+  check_rejected(eval_with("yarn", {"passkey", "--model", (dir / "nope").string(), "--lengths", "100"}),
+                 {"no config.json"});
+  check_rejected(eval_with("yarn", {"passkey", "--model", model, "--tokenizer", tok, "--lengths", "100", "--depths",
+                                    "2"}),
+                 {"--depths 2"});
+  check_rejected(eval_with("yarn", {"ppl-sweep", "--model", model, "--tokenizer", tok, "--documents",
+                                    (dir / "missing.jsonl").string(), "--lengths", "64"}),
+                 {"missing.jsonl: no such file"});
+  write_text(dir / "bad.jsonl", "{\"text\": \"ok\"}\nnot json\n");
+  check_rejected(eval_with("yarn", {"ppl-sweep", "--model", model, "--tokenizer", tok, "--documents",
+                                    (dir / "bad.jsonl").string(), "--lengths", "64"}),
+                 {"bad.jsonl:2"});
+  write_text(dir / "blank.jsonl", "{\"text\": \"\"}\n");
+  check_rejected(eval_with("yarn", {"entropy", "--model", model, "--tokenizer", tok, "--documents",
+                                    (dir / "blank.jsonl").string(), "--lengths", "64"}),
+                 {"empty text"});
+}
+
+TEST_CASE("cli eval entropy: N samples of the document stream, ln(n) beside each layer, a PNG plot", "[cli][eval]") {
+  TempDir dir;
+  const auto model = (dir / "m").string();
+  write_cli_model(model);
+  const std::string docs = "data/pretrain/valid.jsonl";
+  const auto args = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = {"entropy", "--model", model, "--tokenizer", "data/tokenizer.model", "--documents",
+                                  docs, "--lengths", "16,64,128"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return eval_with("yarn", a);
+  };
+  const auto probes = json_results(args({"--samples", "3", "--json", "--plot", (dir / "entropy.png").string()}));
+  REQUIRE(probes.size() == 3);
+  CHECK(probes[0].at("length") == 16);
+  CHECK(probes[2].at("samples") == 3);
+  CHECK(probes[2].at("uniform").get<double>() == Approx(std::log(128.0)));
+  REQUIRE(probes[2].at("per_layer").size() == 2);
+  for (const auto& probe : probes)
+    for (const auto& h : probe.at("per_layer")) {
+      CHECK(h.get<double>() > 0.0);
+      CHECK(h.get<double>() <= std::log(probe.at("length").get<double>()) + 1e-9);  // at most uniform
+    }
+  CHECK(std::filesystem::file_size(dir / "entropy.png") > 1000);
+  // One sample: the first 128 tokens only, so a different mean than over three.
+  const auto one = json_results(args({"--json"}));
+  REQUIRE(one.size() == 3);
+  CHECK(one[2].at("samples") == 1);
+  CHECK(one[2]["per_layer"][0] != probes[2]["per_layer"][0]);
+
+  const auto r = run_ctxext(args({"--samples", "2"}));
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("| length | layer | entropy | ln(length) | samples |") && Contains("| 4.8520 "));
+  check_rejected(args({"--samples", "0"}), {"--samples 0"});
+  check_rejected(args({"--samples", "100000"}), {"valid.jsonl", "fewer than the 12800000 tokens"});
+  check_rejected(args({"--plot", (dir / "entropy.svg").string()}), {"--plot", "must end in .png"});
+}
+
+TEST_CASE("cli eval: every subcommand takes --device, --dtype (either spelling) and --threads the same way",
+          "[cli][eval][flags]") {
+  TempDir dir;
+  const auto model = (dir / "m").string();
+  write_cli_model(model);
+  write_text(dir / "tokens.json", tokens_json(cli_tokens(80)));
+  const std::string tok = "data/tokenizer.model", docs = "data/pretrain/valid.jsonl";
+  const std::vector<std::vector<std::string>> commands = {
+      {"ppl", "--model", model, "--tokens", (dir / "tokens.json").string(), "--seq-len", "64", "--json"},
+      {"passkey", "--model", model, "--tokenizer", tok, "--lengths", "100", "--depths", "0", "--trials", "1", "--json"},
+      {"ppl-sweep", "--model", model, "--tokenizer", tok, "--documents", docs, "--lengths", "64", "--max-tokens",
+       "128", "--json"},
+      {"entropy", "--model", model, "--tokenizer", tok, "--documents", docs, "--lengths", "64", "--json"},
+      {"longbench", "--model", model, "--tokenizer", tok, "--tasks", "trec", "--data",
+       "tests/eval/fixtures/longbench", "--truncate-to", "60", "--json"}};
+  const auto with = [](std::vector<std::string> args, const std::vector<std::string>& extra) {
+    args.insert(args.begin(), "eval");
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  for (const auto& command : commands) {
+    INFO(command.front());
+    // bf16 and bfloat16 name one dtype: the same numbers.
+    const auto a = run_ctxext(with(command, {"--device", "cpu", "--dtype", "bf16", "--threads", "1"}));
+    const auto b = run_ctxext(with(command, {"--dtype", "bfloat16", "--threads", "1"}));
+    INFO(a.output);
+    REQUIRE(a.exit_code == 0);
+    REQUIRE(b.exit_code == 0);
+    CHECK(json_lines(a.output) == json_lines(b.output));
+    CHECK_FALSE(json_lines(a.output).empty());
+    check_rejected(with(command, {"--dtype", "float64"}), {"--dtype", "unknown dtype 'float64'"});
+    check_rejected(with(command, {"--device", "gpu"}), {"--device gpu", "expected cpu, cuda or cuda:N"});
+    check_rejected(with(command, {"--device", "cpu:1"}), {"--device cpu:1"});
+    // cuda:1 parses: on a machine without CUDA the error is that there is none, not a parse error.
+    if (!torch::cuda::is_available())
+      check_rejected(with(command, {"--device", "cuda:1"}), {"--device cuda:1: no CUDA device is available"});
+    else if (torch::cuda::device_count() < 2)
+      check_rejected(with(command, {"--device", "cuda:1"}), {"--device cuda:1", "CUDA device(s)"});
+  }
+  // fp32 is float32: the default's numbers.
+  const auto fp32 = ppl_json(with(commands[0], {"--dtype", "fp32"}));
+  CHECK(fp32 == ppl_json(with(commands[0], {})));
+}
+
+TEST_CASE("cli eval: a model whose weights are NaN fails with one line, exit 2 (not {\"nll\": null})",
+          "[cli][eval][nan]") {
+  TempDir dir;
+  auto model = make_random_llama(cli_model_config(), 5, torch::kFloat32, 0.15);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) p.fill_(std::numeric_limits<float>::quiet_NaN());
+  }
+  export_hf_checkpoint(model_tensors(*model), cli_model_config(), dir / "nan");
+  write_text(dir / "tokens.json", tokens_json(cli_tokens(40)));
+  const auto nan_model = (dir / "nan").string();
+  check_rejected({"eval", "ppl", "--model", nan_model, "--tokens", (dir / "tokens.json").string(), "--seq-len", "32",
+                  "--json"},
+                 {"NLL is nan", "not finite", "NaN"});
+  check_rejected({"eval", "ppl-sweep", "--model", nan_model, "--tokenizer", "data/tokenizer.model", "--documents",
+                  "data/pretrain/valid.jsonl", "--lengths", "64", "--max-tokens", "128"},
+                 {"64-token windows", "NLL is nan", "not finite"});
+  check_rejected({"eval", "entropy", "--model", nan_model, "--tokenizer", "data/tokenizer.model", "--documents",
+                  "data/pretrain/valid.jsonl", "--lengths", "64"},
+                 {"attention entropy at length 64", "not finite"});
+}
+
+TEST_CASE("cli eval longbench: a fixture folder end to end, predictions file, bad inputs exit 2", "[cli][eval][longbench]") {
+  TempDir dir;
+  const auto model = (dir / "m").string();
+  write_cli_model(model);  // with pi x2 over L0 = 64: extended context 128
+  const std::string tok = "data/tokenizer.model", fixtures = "tests/eval/fixtures/longbench";
+  const auto predictions = dir / "pred.jsonl";
+  auto r = run_ctxext(eval_with("pi", {"longbench", "--model", model, "--tokenizer", tok, "--tasks",
+                       "hotpotqa,trec,passage_count,passage_retrieval_en", "--data", fixtures, "--truncate-to", "60",
+                       "--chat", "--json", "--predictions", predictions.string()}));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const auto results = json_lines(r.output);
+  REQUIRE(results.size() == 4);
+  CHECK(results[0].at("task") == "hotpotqa");
+  CHECK(results[0].at("samples") == 2);
+  CHECK(results[1].at("metric") == "classification");
+  for (const auto& result : results) {
+    CHECK(result.at("score").get<double>() >= 0.0);
+    CHECK(result.at("score").get<double>() <= 100.0);
+    CHECK(result.at("truncate_to") == 60);
+  }
+  const auto lines = json_lines(read_text(predictions));
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0].at("answers") == nlohmann::json::array({"Boaz"}));
+  CHECK(lines[2].at("all_classes").size() == 4);
+  CHECK(lines[4].at("task") == "passage_retrieval_en");
+  CHECK(lines[4].at("pred").is_string());
+
+  r = run_ctxext(eval_with("pi", {"longbench", "--model", model, "--tokenizer", tok, "--tasks", "trec", "--data",
+                  fixtures + "/trec.jsonl", "--truncate-to", "60"}));
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("| task ") && Contains("| score ") && Contains("| trec "));
+
+  check_rejected(eval_with("pi", {"longbench", "--model", model, "--tokenizer", tok, "--tasks", "gov_report", "--data", fixtures}),
+                 {"unknown LongBench task 'gov_report'"});
+  check_rejected(eval_with("pi", {"longbench", "--model", model, "--tokenizer", tok, "--tasks", "musique", "--data", fixtures}),
+                 {"no musique.jsonl in that folder"});
+  check_rejected(eval_with("pi", {"longbench", "--model", model, "--tokenizer", tok, "--tasks", "hotpotqa,trec", "--data",
+                fixtures + "/trec.jsonl"}), {"give a folder"});
+  check_rejected(eval_with("pi", {"longbench", "--model", model, "--tokenizer", tok, "--tasks", "hotpotqa", "--data",
+                fixtures, "--truncate-to", "5000"}), {"--truncate-to"});
+  check_rejected(eval_with("pi", {"longbench", "--model", model, "--tokenizer", tok, "--tasks", "hotpotqa", "--data",
+                fixtures, "--truncate-to=-3"}), {"--truncate-to -3: must be at least 2 tokens"});
+  check_rejected(eval_with("pi", {"longbench", "--model", model, "--tokenizer", tok, "--tasks", "trec", "--data", fixtures,
+                "--limit=-1", "--predictions", (dir / "never.jsonl").string()}), {"--limit -1: must be >= 0"});
+  CHECK_FALSE(fs::exists(dir / "never.jsonl"));
 }

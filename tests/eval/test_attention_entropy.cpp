@@ -1,6 +1,7 @@
-// The attention-entropy probe: its hidden states are the model's, its last-query attention is the
-// one the layer applies (o_proj of p·V equals the layer's attention output), and its entropy equals
-// a float64 re-derivation from the explicitly materialised causal attention matrix.
+// The attention-entropy probe: its hidden states are the model's, the probabilities LlamaAttention
+// reports for a query are the attention the layer applies (o_proj of p·V equals the layer's
+// attention output), and their entropy equals a float64 re-derivation from the explicitly
+// materialised causal attention matrix, for the last query and for an earlier one.
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
@@ -8,6 +9,7 @@
 
 #include "eval/attention_entropy.h"
 #include "eval_fixtures.h"
+#include "model/attention_probe.h"
 #include "rope/rope_method.h"
 
 using namespace ctxext;
@@ -25,10 +27,10 @@ torch::Tensor rotate64(const torch::Tensor& x, const torch::Tensor& angles, doub
   return x * cos + rot * sin;
 }
 
-// Entropy of the last row of each head's full causal attention matrix, everything in float64.
+// Entropy of row `query` of each head's full causal attention matrix, everything in float64.
 // x: [1, s, h] the layer input -> [n_h]
 torch::Tensor reference_entropy(LlamaDecoderLayerImpl& layer, const LlamaConfig& c, int64_t layer_index,
-                                const torch::Tensor& x) {
+                                const torch::Tensor& x, int64_t query) {
   const int64_t s = x.size(1), n_h = c.num_attention_heads, n_kv = c.num_key_value_heads;
   const int64_t d = c.resolved_head_dim();
   const auto normed = layer.input_layernorm(x)[0].to(torch::kFloat64);  // [s, h]
@@ -45,7 +47,7 @@ torch::Tensor reference_entropy(LlamaDecoderLayerImpl& layer, const LlamaConfig&
   auto scores = torch::einsum("qhd,khd->hqk", {q, k}) / std::sqrt(static_cast<double>(d));  // [n_h, s, s]
   const auto causal = torch::ones({s, s}, torch::kBool).triu(1);
   scores = scores.masked_fill(causal, -std::numeric_limits<double>::infinity());
-  const auto p = torch::softmax(scores, -1).select(1, s - 1);  // [n_h, s]
+  const auto p = torch::softmax(scores, -1).select(1, query).slice(1, 0, query + 1);  // [n_h, query + 1]
   return -(p * p.log()).sum(-1);
 }
 
@@ -68,7 +70,10 @@ TEST_CASE("attention entropy: probe == model hidden states, == the layer's atten
     auto x = model->model->embed_tokens(ids.unsqueeze(0));
     for (int64_t i = 0; i < 2; ++i) {
       auto layer = model->model->layers->ptr<LlamaDecoderLayerImpl>(i);
-      const auto p = last_query_attention(*layer, c, i, x, positions, tables);  // [n_h, s]
+      AttentionProbe request{{99, 40}, {}};
+      layer->self_attn->forward(layer->input_layernorm(x), positions, tables, nullptr, &request);
+      REQUIRE(request.probabilities.size() == 1);
+      const auto p = request.probabilities[0].select(1, 0);  // [n_h, s]: the last query
       CHECK((p.sum(-1) - 1).abs().max().item<double>() < 1e-5);
       // o_proj(sum_j p_j v_j) is the layer's attention output at the last position.
       const auto v = layer->self_attn->v_proj(layer->input_layernorm(x))[0].view({100, 2, 16})
@@ -77,10 +82,16 @@ TEST_CASE("attention entropy: probe == model hidden states, == the layer's atten
       const auto expected = layer->self_attn->forward(layer->input_layernorm(x), positions, tables)[0][99];
       CHECK((layer->self_attn->o_proj(mixed)[0] - expected).abs().max().item<double>() < 1e-5);
 
-      const auto reference = reference_entropy(*layer, c, i, x);
+      const auto reference = reference_entropy(*layer, c, i, x, 99);
       for (int64_t h = 0; h < 4; ++h)
         CHECK(probe.per_head[i][h] == Approx(reference[h].item<double>()).margin(1e-4));
       CHECK(probe.per_layer[i] == Approx(reference.mean().item<double>()).margin(1e-4));
+      // Query 40 sees keys 0..40 only: zero past them, and the float64 row's entropy.
+      const auto p40 = request.probabilities[0].select(1, 1);  // [n_h, s]
+      CHECK(p40.slice(1, 41).abs().max().item<double>() == 0.0);
+      const auto reference40 = reference_entropy(*layer, c, i, x, 40);
+      const auto entropy40 = entropy_nats(p40);
+      for (int64_t h = 0; h < 4; ++h) CHECK(entropy40[h].item<double>() == Approx(reference40[h].item<double>()).margin(1e-4));
       x = layer->forward(x, positions, tables);
     }
   }

@@ -53,6 +53,24 @@ TEST_CASE("sliding perplexity: equals HF's strided loop (window, stride, last pa
   CHECK_THROWS_WITH(sliding_perplexity(*model, tokens.slice(0, 0, 1), 64, 32), Contains("1 tokens"));
 }
 
+TEST_CASE("sliding perplexity with stride = window = n: the mean NLL of one forward pass, any chunk size",
+          "[eval][ppl]") {
+  auto model = eval_model("none");
+  const auto tokens = torch::tensor(eval_tokens(50), torch::kInt64);
+  const auto first40 = tokens.slice(0, 0, 40);
+  const auto result = sliding_perplexity(*model, first40, 40, 40, /*chunk=*/1024);
+  CHECK(result.windows == 1);
+  CHECK(result.tokens == 39);
+
+  torch::NoGradGuard no_grad;
+  const auto logits = model->forward(first40.unsqueeze(0)).squeeze(0);
+  const double expected =
+      torch::nn::functional::cross_entropy(logits.slice(0, 0, 39), tokens.slice(0, 1, 40)).item<double>();
+  CHECK(result.nll == Approx(expected).epsilon(1e-6));
+  CHECK(result.ppl == Approx(std::exp(expected)).epsilon(1e-6));
+  CHECK(sliding_perplexity(*model, first40, 40, 40, /*chunk=*/7).nll == Approx(result.nll).epsilon(1e-6));
+}
+
 TEST_CASE("eval documents: BOS + text + EOS concatenated; missing, empty and bad files fail by name",
           "[eval][ppl]") {
   TempDir dir;

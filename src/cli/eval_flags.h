@@ -1,0 +1,36 @@
+// The flags every `ctxext eval` subcommand shares (--model, --device, --dtype, --threads) and the
+// model load they describe, so ppl, passkey, ppl-sweep, entropy and longbench read them one way.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <torch/types.h>
+
+#include <string>
+
+#include "cli/commands.h"
+#include "model/llama_model.h"
+#include "rope/rope_options.h"
+
+namespace ctxext::cli {
+
+struct EvalModelFlags {
+  std::string model;
+  std::string device = "cpu";
+  std::string dtype = "float32";
+  int threads = 0;
+};
+
+void add_eval_model_flags(CLI::App& cmd, EvalModelFlags& flags);
+
+// --device: cpu, cuda or cuda:N. Fails naming the flag for another spelling, for CUDA on a machine
+// without it, and for an index past the last GPU.
+torch::Device parse_eval_device(const std::string& device);
+
+// MODEL/config.json with the command's --rope-type/--factor/--rope applied to its RoPE method. Fails
+// when the folder has no config.json.
+LlamaConfig eval_model_config(const EvalModelFlags& flags, const RopeFlags& rope_flags);
+
+// Sets the thread count, checks --dtype and --device, then loads MODEL with `rope` in that dtype
+// onto that device.
+LlamaForCausalLM load_eval_model(const EvalModelFlags& flags, const RopeOptions& rope);
+
+}  // namespace ctxext::cli

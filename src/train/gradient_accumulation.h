@@ -26,8 +26,9 @@ struct MicroBatchHooks {
 
 // micro_batches: the global batch, split (in a data-parallel job: this rank's part of it).
 // Gradients add up in the model's parameters (callers zero them first). loss_chunk: positions per
-// chunk of the vocabulary projection. global_targets: the supervised targets of the whole global
-// batch over every rank (<= 0: those of micro_batches); `loss` is then this rank's share of the mean.
+// chunk of the fused LM head + loss (train/causal_lm_loss.h). global_targets: the supervised
+// targets of the whole global batch over every rank (<= 0: those of micro_batches); `loss` is then
+// this rank's share of the mean.
 AccumulatedStep accumulate_gradients(LlamaForCausalLMImpl& model, const std::vector<data::Batch>& micro_batches,
                                      const torch::Device& device, int64_t loss_chunk, int64_t global_targets = 0,
                                      const MicroBatchHooks& hooks = {});

@@ -127,11 +127,12 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   add(ckpt ? "recomputed layer + its backward (estimate)" : "layer backward temporaries (estimate)", layer_work, 0, true);
   // Forward of one layer under no_grad (checkpointing): q, k, v, rotated copies, gate, up, silu, product.
   const double fwd_work = ckpt ? T * (e * (3 * I + 2 * n * d + 3 * kv * d) + kF * h) : T * e * h;
-  // Loss chunk [Tc, V]: forward (no grad) logits e (+ their fp32 copy for bf16) and log_softmax fp32;
-  // backward (recomputed): log_softmax output, its gradient (nll backward), the logits' gradient fp32
-  // (+ bf16 copy), and a fresh lm_head gradient [V, h] e before it is accumulated (estimate).
-  const double loss_fwd = Tc * V * (e + (in.bf16 ? kF : 0) + kF);
-  const double loss_bwd = Tc * V * (3 * kF + (in.bf16 ? 2 : 0)) + V * h * e;
+  // Fused loss (ops/linear_cross_entropy): the forward computes both gradients, grad_hidden [T, h] and
+  // grad_weight [V, h] (e), and saves them for backward, which scales them into fresh tensors. Per
+  // chunk: the logits [Tc, V] e (+ a fp32 copy on the CPU for bf16); for bf16 also a fp32 grad_weight
+  // accumulator and each chunk's [V, h] e term.
+  const double loss_bwd = (T + V) * h * e;
+  const double loss_fwd = Tc * V * (e + (in.bf16 && !in.cuda ? kF : 0)) + (in.bf16 ? V * h * (kF + e) : 0) + loss_bwd;
   add("loss chunk (fp32 logits + gradient, estimate)", std::max(loss_fwd, loss_bwd), 0, true);
 
   // ---- host: the model is built/loaded in fp32 on the host before model_->to(device, dtype) ----

@@ -13,6 +13,7 @@ void register_commands(CLI::App& app) {
   add_export(app);
   add_ablate(app);
   add_plan(app);
+  add_plot(app);
 }
 
 std::vector<std::string> RopeFlags::overrides() const {

@@ -17,6 +17,7 @@ void add_eval(CLI::App& app);
 void add_export(CLI::App& app);
 void add_ablate(CLI::App& app);
 void add_plan(CLI::App& app);
+void add_plot(CLI::App& app);
 // eval passkey, ppl-sweep, entropy: subcommands of the `eval` command.
 void add_eval_tasks(CLI::App& eval);
 

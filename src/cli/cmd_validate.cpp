@@ -9,9 +9,11 @@
 
 #include "cli/commands.h"
 #include "core/config.h"
+#include "core/error.h"
 #include "data/dataset.h"
 #include "data/sample_selection.h"
 #include "recipes/ablate_recipe.h"
+#include "recipes/config_schema.h"
 #include "recipes/job_config.h"
 #include "train/train_plan.h"
 
@@ -56,9 +58,19 @@ void add_validate(CLI::App& app) {
                   "no model weights), epochs, steps, global batch and tokens");
   auto config_path = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("config", *config_path, "YAML config file")->required()->check(CLI::ExistingFile);
+  auto reference = std::make_shared<bool>(false);
+  auto* config_option = cmd->add_option("config", *config_path, "YAML config file")->check(CLI::ExistingFile);
   cmd->add_option("overrides", *overrides, "key.path=value overrides, validated like the file");
-  cmd->callback([config_path, overrides] {
+  cmd->add_flag("--reference", *reference,
+                "Print every key of a training config (type, default, allowed values, effect) as Markdown, the "
+                "reference of docs/config.md, instead of validating a config")
+      ->excludes(config_option);
+  cmd->callback([config_path, overrides, reference] {
+    if (*reference) {
+      std::cout << config_reference_markdown() << std::flush;
+      return;
+    }
+    if (config_path->empty()) fail("validate: give a CONFIG file to check (or --reference for the key reference)");
     const Config config = Config::load(*config_path, *overrides);
     if (config.root().has("methods")) {
       AblateRecipe ablation(*config_path, *overrides);

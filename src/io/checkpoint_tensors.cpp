@@ -118,6 +118,8 @@ std::vector<std::vector<std::string>> plan_shards(const std::map<std::string, to
 std::map<std::string, torch::Tensor> read_checkpoint_tensors(const fs::path& folder) {
   if (fs::is_regular_file(folder / kSingleFile)) return read_safetensors(folder / kSingleFile).tensors;
   if (fs::is_regular_file(folder / kIndexFile)) return read_sharded(folder);
+  for (const char* name : {kSingleFile, kIndexFile})  // there, but a symlink to a device, a FIFO, a folder
+    if (fs::exists(fs::symlink_status(folder / name))) fail("{}: {} {}", folder.string(), name, file_kind(folder / name));
   fail("{}: no {} or {} in the checkpoint folder", folder.string(), kSingleFile, kIndexFile);
 }
 

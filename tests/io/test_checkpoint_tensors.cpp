@@ -108,6 +108,18 @@ TEST_CASE("a shard that is a symlink to a device or a FIFO is named as what it i
                     Contains("listed in the index is not a regular file (a FIFO)"));
 }
 
+TEST_CASE("a model.safetensors or index that is not a regular file is named as what it is", "[checkpoint]") {
+  TempDir dir;
+  fs::create_symlink("/dev/null", dir / "model.safetensors");
+  CHECK_THROWS_WITH(read_checkpoint_tensors(dir.path()),
+                    Contains(dir.path().string() + ": model.safetensors is not a regular file (a character device, "
+                                                   "through the symlink to /dev/null)"));
+  fs::remove(dir / "model.safetensors");
+  fs::create_directory(dir / "model.safetensors.index.json");
+  CHECK_THROWS_WITH(read_checkpoint_tensors(dir.path()),
+                    Contains("model.safetensors.index.json is not a regular file (a folder)"));
+}
+
 TEST_CASE("a tensor must be in the shard the index names", "[checkpoint]") {
   TempDir dir;
   write_safetensors(dir / "s1.safetensors", {{"a", torch::zeros({2})}});

@@ -33,12 +33,6 @@ std::string resolve(const std::string& path, const std::string& config_path) {
   return fs::exists(beside) ? beside.string() : path;
 }
 
-std::string scalar_text(const YAML::Node& node) {
-  YAML::Emitter out;
-  out << YAML::Flow << node;
-  return out.c_str();
-}
-
 }  // namespace
 
 AblateRecipe::AblateRecipe(const std::string& config_path, const std::vector<std::string>& overrides)
@@ -51,28 +45,20 @@ AblateRecipe::AblateRecipe(const std::string& config_path, const std::vector<std
   output_dir_ = root.require<std::string>("output_dir");
   plots_ = root.get<bool>("plots", true);
 
-  const auto methods = root.yaml()["methods"];
-  if (!methods || !methods.IsSequence() || methods.size() == 0)
-    root.reject("methods", "expected a non-empty list of {name, rope} entries");
+  const auto methods = root.list("methods");
+  if (methods.empty()) root.reject("methods", "expected a non-empty list of {name, rope} entries");
   std::set<std::string> names;
-  for (size_t i = 0; i < methods.size(); ++i) {
+  std::vector<AblationMethod> parsed;
+  for (const auto& entry : methods) {
     AblationMethod m;
-    if (!methods[i].IsMap() || !methods[i]["name"]) root.reject("methods", fmt::format("entry {} has no name", i));
-    m.name = methods[i]["name"].as<std::string>();
+    m.name = entry.require<std::string>("name");
     if (!names.insert(m.name).second) root.reject("methods", "duplicate method name '" + m.name + "'");
-    for (const auto& kv : methods[i]) {
-      const auto key = kv.first.as<std::string>();
-      if (key != "name" && key != "rope")
-        root.reject("methods", fmt::format("method '{}': unknown key '{}' (name, rope)", m.name, key));
-    }
-    if (methods[i]["rope"]) {
-      if (!methods[i]["rope"].IsMap()) root.reject("methods", fmt::format("method '{}': rope must be a mapping", m.name));
-      for (const auto& kv : methods[i]["rope"])
-        m.rope_overrides.push_back("rope." + kv.first.as<std::string>() + "=" + scalar_text(kv.second));
-    }
+    const auto rope = entry.child("rope");
+    for (const auto& key : rope.keys()) m.rope_overrides.push_back("rope." + key + "=" + rope.text(key));
+    entry.check_no_unknown_keys();
     if (m.name == "none" && !m.rope_overrides.empty())
       root.reject("methods", "method 'none' is the base model as is: it takes no rope overrides");
-    methods_.push_back(std::move(m));
+    parsed.push_back(std::move(m));
   }
 
   const auto e = root.child("eval");
@@ -94,18 +80,17 @@ AblateRecipe::AblateRecipe(const std::string& config_path, const std::vector<std
   p.check_no_unknown_keys();
   read_longbench_options(e.child("longbench"));
   e.check_no_unknown_keys();
-  // `methods` is a list, which ConfigNode's getters do not read, so the top level is checked here.
-  for (const auto& kv : root.yaml()) {
-    const auto key = kv.first.as<std::string>();
-    if (key != "base" && key != "base_overrides" && key != "output_dir" && key != "methods" && key != "eval" &&
-        key != "plots")
-      root.reject(key, "unknown key (base, base_overrides, output_dir, methods, eval, plots)");
-  }
+  root.check_no_unknown_keys();
   if (!fs::is_regular_file(eval_.documents)) e.reject("documents", "no such file");
   if (!fs::is_regular_file(tokenizer_)) e.reject("tokenizer", "no such file");
 
-  // Every method's training config must parse before the first hour of training is spent.
-  for (const auto& m : methods_) parse_job_config(method_config(m));
+  // Every method's training config is parsed here, once: a bad one stops the ablation before the
+  // first hour of training is spent, and training and evaluation use what was parsed.
+  for (auto& m : parsed) {
+    auto config = method_config(m);
+    auto job = parse_job_config(config);
+    methods_.push_back({std::move(m), std::move(config), std::move(job)});
+  }
 }
 
 // Every task file is read here, so a bad sample stops the ablation before any training.
@@ -140,15 +125,15 @@ void AblateRecipe::run() {
   fs::create_directories(output_dir_);
   nlohmann::json results{{"config", config_path_}, {"base", base_path_}, {"methods", nlohmann::json::array()}};
   for (size_t i = 0; i < methods_.size(); ++i) {
-    const auto& method = methods_[i];
+    const auto& run = methods_[i];
+    const auto& method = run.method;
     log::info("ablation [{}/{}] method {}: {}", i + 1, methods_.size(), method.name,
               method.name == "none" ? "base model, no training" : "training");
-    const auto config = method_config(method);
     double train_seconds = 0.0;
     fs::path model_dir;
     if (method.name != "none") {
       const auto start = std::chrono::steady_clock::now();
-      TrainRecipe recipe(config);
+      TrainRecipe recipe(run.config, run.job);
       recipe.setup();
       recipe.train();
       recipe.save();
@@ -157,18 +142,19 @@ void AblateRecipe::run() {
       model_dir = recipe.output_dir() / "export";
     }
     log::info("ablation [{}/{}] method {}: evaluating", i + 1, methods_.size(), method.name);
-    results["methods"].push_back(evaluate(method, model_dir, train_seconds));
+    results["methods"].push_back(evaluate(run, model_dir, train_seconds));
   }
   write_results(results);
 }
 
-nlohmann::json AblateRecipe::evaluate(const AblationMethod& method, const fs::path& model_dir, double train_seconds) {
+nlohmann::json AblateRecipe::evaluate(const MethodRun& run, const fs::path& model_dir, double train_seconds) {
+  const auto& method = run.method;
   LlamaForCausalLM model{nullptr};
   if (!model_dir.empty()) {
     model = load_hf_model(model_dir);
   } else {
     // "none": the base exactly as training would have started from it.
-    const auto job = parse_job_config(method_config(method));
+    const auto& job = run.job;
     model = job.model.path.empty() ? make_random_llama(job.model.preset_config, static_cast<uint64_t>(job.runtime.seed))
                                    : load_hf_model(job.model.path);
   }

@@ -30,6 +30,7 @@
 
 #include "core/config.h"
 #include "eval/eval_suite.h"
+#include "recipes/job_config.h"
 
 namespace ctxext {
 
@@ -40,7 +41,8 @@ struct AblationMethod {
 
 class AblateRecipe {
  public:
-  // Parses and validates the ablation config and every method's training config; nothing runs yet.
+  // Parses and validates the ablation config and every method's training config, each once; nothing
+  // runs yet.
   AblateRecipe(const std::string& config_path, const std::vector<std::string>& overrides);
 
   void run();      // train (except "none") and evaluate each method in turn, then write results
@@ -48,16 +50,22 @@ class AblateRecipe {
   const std::filesystem::path& output_dir() const { return output_dir_; }
 
  private:
+  struct MethodRun {
+    AblationMethod method;
+    Config config;  // the base, base_overrides, output_dir and the method's rope, parsed once
+    JobConfig job;  // parse_job_config(config): what TrainRecipe trains and "none" evaluates
+  };
+
   void read_longbench_options(const ConfigNode& longbench);
   Config method_config(const AblationMethod& method) const;
-  nlohmann::json evaluate(const AblationMethod& method, const std::filesystem::path& model_dir, double train_seconds);
+  nlohmann::json evaluate(const MethodRun& run, const std::filesystem::path& model_dir, double train_seconds);
   void write_results(const nlohmann::json& results) const;
 
   std::string config_path_;
   std::string base_path_;
   std::vector<std::string> base_overrides_;
   std::filesystem::path output_dir_;
-  std::vector<AblationMethod> methods_;
+  std::vector<MethodRun> methods_;
   std::string tokenizer_;
   eval::EvalSuiteOptions eval_;  // every method's evaluation (eval/eval_suite.h)
   bool plots_ = true;

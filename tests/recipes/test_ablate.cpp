@@ -48,7 +48,7 @@ TEST_CASE("cli ablate: the 2-method micro config end to end (results.json, resul
 
   write_text(dir / "bad.yaml", "base: configs/tiny/eabf.yaml\noutput_dir: x\nmethods: [{name: a, rop: {}}]\n"
                                "eval: {documents: data/pretrain/valid.jsonl, tokenizer: data/tokenizer.model}\n");
-  expect_error({"ablate", (dir / "bad.yaml").string()}, "unknown key 'rop'");
+  expect_error({"ablate", (dir / "bad.yaml").string()}, "unknown key 'methods[0].rop'");
   write_text(dir / "bad_lb.yaml", "base: " + fs::absolute("configs/tiny/eabf.yaml").string() + "\noutput_dir: x\n"
              "methods: [{name: none}]\neval: {documents: data/pretrain/valid.jsonl, tokenizer: data/tokenizer.model,"
              " longbench: {data: tests/eval/fixtures/longbench, tasks: [hotpotqa, musique]}}\n");

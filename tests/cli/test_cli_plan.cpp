@@ -112,6 +112,22 @@ TEST_CASE("memory plan: within 10% of the trainer's counted peak (tiny preset, 2
   }
 }
 
+// The counter once handed out data pointers whose context was a bookkeeping object; LibTorch's CPU
+// bf16 matmul asserts a simple pointer (context == data) and aborted the run.
+TEST_CASE("the allocation counter runs a bf16 CPU training step (simple data pointers)", "[cli][plan]") {
+  TempDir dir;
+  write_text(dir / "tiny.yaml", tiny_config(dir / "run"));
+  const auto r = run_command("CTXEXT_COUNT_ALLOC=1 " + shell_quote(std::getenv("CTXEXT_BIN")) + " train " +
+                             shell_quote((dir / "tiny.yaml").string()) + " train.precision=bf16 train.steps=1 2>&1");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  std::ifstream metrics(dir / "run" / "metrics.jsonl");
+  std::string line;
+  REQUIRE(std::getline(metrics, line));
+  const auto row = nlohmann::json::parse(line);
+  CHECK(row["peak_alloc_mb"].get<double>() > 1.0);
+}
+
 TEST_CASE("cli plan: table, verdict and knobs, bad flags exit 2 naming the flag", "[cli][plan]") {
   const std::string config = "configs/llama2-7b-chat/yarn.yaml";
   const auto r = run_ctxext({"plan", config, "model.preset=llama2-7b", "train.sharding=none"});

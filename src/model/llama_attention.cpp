@@ -29,15 +29,25 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
   const int64_t b = x.size(0);
   const int64_t s = x.size(1);
   // The rotation op works in [b, s, n, h_d], the projections' natural layout.
-  const auto k = k_proj(x).view({b, s, num_kv_heads_, head_dim_});
+  auto k = k_proj(x).view({b, s, num_kv_heads_, head_dim_});
   const auto v = v_proj(x).view({b, s, num_kv_heads_, head_dim_});
 
   std::optional<torch::Tensor> query_scale;
   if (auto scale = compute_query_scale(rope_, positions, layer_index_); scale.defined()) query_scale = scale;
 
+  // q and k rotated by one op (the query scale on q only); in place when neither needs a gradient.
+  auto q = q_proj(x).view({b, s, num_heads_, head_dim_});
+  torch::Tensor q_rot, k_rot;
+  if (!q.requires_grad() && !k.requires_grad() && q.is_contiguous() && k.is_contiguous()) {
+    ops::rope_qk_(q, k, tables.cos, tables.sin, query_scale, rope_.interleaved);
+    q_rot = q;
+    k_rot = k;
+  } else {
+    std::tie(q_rot, k_rot) = ops::rope_qk(q, k, tables.cos, tables.sin, query_scale, rope_.interleaved);
+  }
   // SDPA wants [b, n, s, h_d].
-  auto q_rot = rotated_queries(x, tables.cos, tables.sin, query_scale).transpose(1, 2);
-  auto k_rot = ops::rope(k, tables.cos, tables.sin, std::nullopt, rope_.interleaved).transpose(1, 2);
+  q_rot = q_rot.transpose(1, 2);
+  k_rot = k_rot.transpose(1, 2);
   auto v_t = v.transpose(1, 2);
 
   if (probe) {

@@ -13,19 +13,10 @@ useful traffic divided by its time, directly comparable. Forward only, under tor
 """
 import argparse
 import os
-import time
 
 import torch
 
-
-def best_time(fn, reps):
-    fn()  # warm-up (page faults, thread pool)
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from bench_rms_norm_cpu import best_time, rel_err  # best of reps after one warm-up; relative max error
 
 
 def rotate_half(x):
@@ -41,12 +32,6 @@ def composition(q, k, cos, sin, scale):
     q_rot = ((q32 * c + rotate_half(q32) * s) * scale[None, :, None, None]).to(q.dtype)
     k_rot = (k32 * c + rotate_half(k32) * s).to(k.dtype)
     return q_rot, k_rot
-
-
-def rel_err(a, b):
-    a64, b64 = a.double(), b.double()
-    scale = max(1.0, b64.abs().max().item())
-    return (a64 - b64).abs().max().item() / scale  # NaN anywhere -> NaN -> fails the comparison
 
 
 def main():

@@ -1,10 +1,9 @@
 // ctxext validate CONFIG [key=value ...]: parse and check a config without running anything, and
 // print the training plan (samples, epochs, steps, global batch, tokens). The samples are counted by
-// reading the data file with the tokenizer, as training would (no model weights are loaded); when
-// either file is not readable, the plan says what it is missing.
+// reading the data file with the tokenizer, as training would (no model weights are loaded), after
+// preflight_check (recipes/preflight.h) has checked everything that does not need the weights.
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -15,28 +14,17 @@
 #include "recipes/ablate_recipe.h"
 #include "recipes/config_schema.h"
 #include "recipes/job_config.h"
+#include "recipes/preflight.h"
 #include "train/train_plan.h"
 
 namespace ctxext::cli {
 namespace {
 
-namespace fs = std::filesystem;
-
 std::string training_plan(const JobConfig& job) {
   const auto& t = job.train;
   const std::string batch = fmt::format("global batch {} = micro {} x accumulation {}", t.global_batch_size,
                                         t.micro_batch_size, t.accumulation_steps());
-  const std::string tokenizer_path = job.tokenizer_path();
-  std::string missing;
-  if (!fs::is_regular_file(job.data.path)) missing = "data.path " + job.data.path;
-  else if (tokenizer_path.empty()) missing = "data.tokenizer";
-  else if (!fs::is_regular_file(tokenizer_path)) missing = "the tokenizer " + tokenizer_path;
-  if (!missing.empty()) {
-    const std::string length =
-        t.epochs > 0 ? fmt::format("{} epochs", t.epochs) : fmt::format("{} steps", t.steps);
-    return fmt::format("{}, {}; samples, steps and tokens need the data ({} is not readable)", length, batch, missing);
-  }
-  const auto dataset = data::load_dataset(job.data, data::Tokenizer::load(tokenizer_path));
+  const auto dataset = data::load_dataset(job.data, data::Tokenizer::load(job.tokenizer_path()));
   const TrainPlan plan = resolve_steps(t, static_cast<int64_t>(dataset.samples.size()));
   const data::SampleOrder order(plan.num_samples, job.data.seed, job.data.shuffle);
   int64_t tokens = 0, supervised = 0;
@@ -78,6 +66,7 @@ void add_validate(CLI::App& app) {
       return;
     }
     const JobConfig job = parse_job_config(config);
+    preflight_check(job, *config_path);
     const std::string plan = training_plan(job);
     std::cout << *config_path << ": ok (" << job.summary() << ")\nplan: " << plan << std::endl;
   });

@@ -39,7 +39,11 @@ Dataset load_dataset(const DataOptions& options, const Tokenizer& tokenizer) {
               options.num_samples, ds.available);
   for (int64_t i : select_samples(ds.available, options.num_samples, options.select, options.seed))
     ds.samples.push_back(std::move(fitted[i]));
-  if (ds.samples.empty()) fail("{}: no usable samples (see the warnings above)", options.path);
+  if (ds.samples.empty())
+    fail("{}: no usable samples: of {} records, {} bad skipped, {} pieces dropped with fewer than data.min_tokens = {} "
+         "tokens, {} dropped without a supervised token (e.g. truncation to data.max_seq_len = {} removed every "
+         "assistant turn; {} truncated, {} split)", options.path, ds.read.records, ds.read.skipped, ds.length.too_short,
+         options.min_tokens, ds.length.unsupervised, options.max_seq_len, ds.length.truncated, ds.length.split);
 
   int64_t tokens = 0;
   for (const auto& s : ds.samples) tokens += s.size();

@@ -9,8 +9,12 @@ ModelOptions parse_model_options(const ConfigNode& node) {
   o.path = node.get<std::string>("path", "");
   o.preset = node.get<std::string>("preset", "");
   if (o.path.empty() == o.preset.empty())
-    node.reject(o.path.empty() ? "path" : "preset", "give exactly one of model.path (an HF folder) and model.preset");
-  if (!o.path.empty() && !std::filesystem::is_directory(o.path)) node.reject("path", "no such folder");
+    node.reject(o.path.empty() ? "path" : "preset",
+                "give exactly one of model.path (a local HF folder) and model.preset (a built-in shape with random "
+                "weights for tests and benchmarks: llama2-7b, llama2-13b, llama2-70b, tiny)");
+  if (!o.path.empty() && !std::filesystem::is_directory(o.path))
+    node.reject("path", "no such folder: give a local HF folder (config.json, *.safetensors, tokenizer.model), e.g. "
+                        "the HF cache's models--<org>--<name>/snapshots/<rev> folder, not a Hub id");
   if (node.has("dtype"))  // one key per choice: the weights are loaded in fp32 and cast to the precision
     fail("{}: model.dtype was removed: precision is train.precision (auto | fp32 | bf16); delete the key",
          node.where("dtype"));

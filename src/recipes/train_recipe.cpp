@@ -14,6 +14,7 @@
 #include "io/temp_orphans.h"
 #include "model/hf_checkpoint.h"
 #include "model/llama_init.h"
+#include "recipes/preflight.h"
 #include "recipes/resume_guard.h"
 #include "train/alloc_counter.h"
 #include "train/causal_lm_loss.h"
@@ -73,8 +74,7 @@ void TrainRecipe::join_job() {
 }
 
 void TrainRecipe::setup() {
-  if (job_.runtime.device == "cuda" && !torch::cuda::is_available())
-    fail("{}: runtime.device = cuda but no CUDA device is available", config_.source_name());
+  preflight_check(job_, config_.source_name());  // before the weights load
   join_job();
   configure_threads(job_.runtime.threads);
   std::string refused;  // rank 0's reason to stop, told to every rank so none waits for it

@@ -1,0 +1,72 @@
+#include "recipes/preflight.h"
+
+#include <torch/cuda.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "core/file_kind.h"
+#include "data/tokenizer.h"
+#include "model/hf_config.h"
+
+namespace ctxext {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The model's shape and RoPE settings: config.json of model.path (never the weights), or the preset.
+LlamaConfig model_shape(const JobConfig& job, const std::string& source) {
+  if (job.model.path.empty()) return job.model.preset_config;
+  const fs::path file = fs::path(job.model.path) / "config.json";
+  const std::string kind = file_kind(file);
+  if (kind != "is a regular file")
+    fail("{}: model.path {} has no config.json ({} {}): give the HF model folder itself (config.json, "
+         "*.safetensors, tokenizer.model)", source, job.model.path, file.string(), kind);
+  return read_hf_config(file);
+}
+
+void check_tokenizer(const JobConfig& job, const LlamaConfig& model, const std::string& source) {
+  const std::string path = job.tokenizer_path();
+  if (path.empty()) fail("{}: data.tokenizer is required when the model is a preset", source);
+  const std::string kind = file_kind(path);
+  if (kind != "is a regular file") {
+    if (job.data.tokenizer.empty())
+      fail("{}: the model folder {} has no tokenizer.model ({} {}): copy the model's sentencepiece tokenizer.model "
+           "there or set data.tokenizer", source, job.model.path, path, kind);
+    fail("{}: data.tokenizer {} {}", source, path, kind);
+  }
+  const auto tokenizer = data::Tokenizer::load(path);
+  if (tokenizer.vocab_size() > model.vocab_size)
+    fail("{}: the tokenizer {} has {} pieces but the model's vocab_size is {}: use the tokenizer the model was "
+         "trained with", source, path, tokenizer.vocab_size(), model.vocab_size);
+}
+
+void check_data_file(const JobConfig& job, const std::string& source) {
+  const std::string kind = file_kind(job.data.path);
+  if (kind != "is a regular file") fail("{}: data.path {} {}", source, job.data.path, kind);
+  std::ifstream in(job.data.path, std::ios::binary);
+  if (!in || (in.peek(), in.bad()))
+    fail("{}: data.path {} cannot be read (check its permissions)", source, job.data.path);
+}
+
+}  // namespace
+
+void preflight_check(const JobConfig& job, const std::string& source) {
+  if (job.runtime.device == "cuda" && !torch::cuda::is_available())
+    fail("{}: runtime.device = cuda but no CUDA device is available; set runtime.device=cpu or run on a GPU machine",
+         source);
+  const LlamaConfig model = model_shape(job, source);
+  check_tokenizer(job, model, source);
+  check_data_file(job, source);
+  // The context the model trains for: the rope: section's, else the larger of the model's own.
+  const int64_t context = job.rope_given ? job.rope.extended_context()
+                                         : std::max(job.rope.extended_context(), model.max_position_embeddings);
+  if (job.data.max_seq_len > context)
+    fail("{}: data.max_seq_len = {} is beyond the extended context {} (original {} x rope.factor {}): lower "
+         "data.max_seq_len or raise rope.factor", source, job.data.max_seq_len, context,
+         job.rope.original_max_position_embeddings, job.rope.factor);
+}
+
+}  // namespace ctxext

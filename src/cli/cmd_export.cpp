@@ -8,13 +8,12 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/dtype_names.h"
-#include "core/log.h"
 #include "core/threads.h"
 #include "model/hf_checkpoint.h"
 #include "model/hf_config.h"
+#include "model/hf_fidelity_warning.h"
 #include "model/hf_rope.h"
 #include "model/rope_overrides.h"
-#include "rope/rope_method.h"
 
 namespace ctxext::cli {
 
@@ -56,11 +55,7 @@ void run_export(const ExportFlags& f, const RopeFlags& rope_flags) {
   std::cout << fmt::format("{}: exported {} with RoPE {} (HF rope_type \"{}\"), max_position_embeddings {}\n", f.out,
                            f.model, checkpoint.config.rope.type, hf_rope_type(checkpoint.config.rope),
                            checkpoint.config.max_position_embeddings);
-  const auto& method = find_rope_method(checkpoint.config.rope.type);
-  if (method.hf.fidelity == HfFidelity::frequencies_only)
-    log::warn("{}: stock HF loaders compute only its frequencies (rope_theta {}); ctxext reads \"ctxext_rope\" and "
-              "applies the rest (docs/hf_interop.md)",
-              method.name, method.hf_theta(checkpoint.config.rope, checkpoint.config.resolved_head_dim()));
+  warn_if_hf_frequencies_only(checkpoint.config);
 }
 
 }  // namespace

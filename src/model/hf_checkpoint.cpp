@@ -167,6 +167,8 @@ void export_hf_checkpoint(const std::map<std::string, torch::Tensor>& tensors, c
       if (std::filesystem::is_regular_file(source)) std::filesystem::copy_file(source, folder.path() / name);
     }
   }
+  if (!options.training_record.empty())
+    write_file_atomic(folder.path() / "ctxext_training.json", options.training_record);
   folder.commit();
 }
 

@@ -52,6 +52,8 @@ struct ExportOptions {
   // and generation_config.json from, where present (empty: none).
   std::filesystem::path tokenizer_source;
   int64_t max_shard_bytes = int64_t(5) << 30;
+  // Non-empty: written as ctxext_training.json (how a trained folder was made; recipes/training_record.h).
+  std::string training_record;
 };
 
 // Writes an HF folder at `out` atomically (complete or absent): config.json describing `config`

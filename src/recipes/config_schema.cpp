@@ -23,9 +23,11 @@ const std::vector<ConfigSectionSpec>& config_sections() {
                "(below), fitted to data.max_seq_len."},
       {"train", "Optimizer, schedule, batch arithmetic, precision and distribution. The run's length is "
                 "train.epochs or train.steps (one of them, or both agreeing)."},
-      {"checkpoint", "Crash-safe checkpoints in <output_dir>/checkpoints/step-N (the final step is always "
-                     "written)."},
-      {"export", "The Hugging Face folder written to <output_dir>/export after training."},
+      {"checkpoint", "Crash-safe checkpoints in <output_dir>/checkpoints/step-N (the final step's unless "
+                     "checkpoint.final is false)."},
+      {"export", "The Hugging Face folder written to <output_dir>/export after training, with "
+                 "ctxext_training.json: the resolved config, the data file's size and CRC-32C, steps, final "
+                 "loss, ctxext version and UTC time."},
       {"runtime", "Where and how the process runs."},
   };
   return sections;
@@ -171,6 +173,8 @@ std::vector<ConfigKeySpec> all_rows() {
       {"checkpoint.every_steps", "integer", "0", true, "0 (only the final step) or more", "2", "",
        "a checkpoint every N steps"},
       {"checkpoint.keep_last", "integer", "2", true, "1 or more", "1", "", "complete checkpoints kept"},
+      {"checkpoint.final", "boolean", "true", true, "true, false", "false", "",
+       "an optimizer checkpoint at the last step (resumable; a 7B one is ~81 GB); false: only the HF export"},
 
       {"export.enabled", "boolean", "true", true, "true, false", "false", "", "write <output_dir>/export"},
       {"export.max_shard_bytes", "integer", "5368709120", true, "2^20 or more", "1048576", "",

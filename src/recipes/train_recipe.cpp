@@ -13,9 +13,11 @@
 #include "io/safetensors.h"
 #include "io/temp_orphans.h"
 #include "model/hf_checkpoint.h"
+#include "model/hf_fidelity_warning.h"
 #include "model/llama_init.h"
 #include "recipes/preflight.h"
 #include "recipes/resume_guard.h"
+#include "recipes/training_record.h"
 #include "train/alloc_counter.h"
 #include "train/causal_lm_loss.h"
 #include "train/gradient_accumulation.h"
@@ -261,10 +263,12 @@ void TrainRecipe::save() {
   // A run resumed (resume=auto) from its final checkpoint has it already: write it only once. After
   // resume=none a step-N folder is the old run's, which this run's final checkpoint replaces.
   // Rank 0 decides for the job, so every rank takes part in the same checkpoint or in none.
+  // checkpoint.final: false (the same on every rank) skips it: only the HF export is written.
   const auto latest = find_latest_checkpoint(output_dir_);
   const bool written =
       job_.resume == "auto" && latest && latest->filename() == fmt::format("step-{}", state_.step);
-  if (comm_->broadcast_string(written ? "written" : "missing", 0, "final checkpoint decision") == "missing")
+  if (job_.checkpoint.final &&
+      comm_->broadcast_string(written ? "written" : "missing", 0, "final checkpoint decision") == "missing")
     save_checkpoint_now();
   if (!job_.export_options.enabled) return;
   update_->materialize_weights();  // every rank takes part (ZeRO-3 gathers); rank 0 writes
@@ -272,8 +276,11 @@ void TrainRecipe::save() {
   ExportOptions options;
   options.tokenizer_source = job_.model.path;
   options.max_shard_bytes = job_.export_options.max_shard_bytes;
+  options.training_record = training_record_json(config_, job_, state_.step, state_.skipped_steps,
+                                                 logged_loss(output_dir_ / "metrics.jsonl", state_.step));
   export_hf_checkpoint(model_tensors(*model_), model_config_, output_dir_ / "export", options);
   log::info("exported HF folder: {}", (output_dir_ / "export").string());
+  warn_if_hf_frequencies_only(model_config_);
 }
 
 void TrainRecipe::cleanup() {

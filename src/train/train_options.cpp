@@ -51,6 +51,7 @@ CheckpointOptions parse_checkpoint_options(const ConfigNode& node) {
   CheckpointOptions o;
   o.every_steps = node.get_int("every_steps", o.every_steps, 0, 100000000);
   o.keep_last = node.get_int("keep_last", o.keep_last, 1, 1000000);
+  o.final = node.get<bool>("final", o.final);
   node.check_no_unknown_keys();
   return o;
 }

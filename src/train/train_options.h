@@ -42,6 +42,7 @@ struct TrainOptions {
 struct CheckpointOptions {
   int64_t every_steps = 0;  // 0: only the final step
   int64_t keep_last = 2;
+  bool final = true;        // an optimizer checkpoint at the last step (the HF export is written either way)
 };
 
 TrainOptions parse_train_options(const ConfigNode& node);

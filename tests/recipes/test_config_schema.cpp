@@ -62,7 +62,7 @@ std::map<std::string, std::string> fields(const JobConfig& j) {
                            t.min_lr_ratio, t.micro_batch_size, t.global_batch_size, t.world_size,
                            static_cast<int>(t.sharding), t.offload_optimizer, t.max_grad_norm, t.nan_policy,
                            t.precision, t.activation_checkpointing));
-  put("checkpoint", fmt::format("{} {}", j.checkpoint.every_steps, j.checkpoint.keep_last));
+  put("checkpoint", fmt::format("{} {} {}", j.checkpoint.every_steps, j.checkpoint.keep_last, j.checkpoint.final));
   put("export", fmt::format("{} {}", j.export_options.enabled, j.export_options.max_shard_bytes));
   const auto& r = j.runtime;
   put("runtime", fmt::format("{} {} {} {}", r.threads, r.device, r.seed, r.dist_timeout_s));

@@ -1,0 +1,16 @@
+#include "model/hf_fidelity_warning.h"
+
+#include "core/log.h"
+#include "rope/rope_method.h"
+
+namespace ctxext {
+
+void warn_if_hf_frequencies_only(const LlamaConfig& config) {
+  const auto& method = find_rope_method(config.rope.type);
+  if (method.hf.fidelity != HfFidelity::frequencies_only) return;
+  log::warn("{}: stock HF loaders compute only its frequencies (rope_theta {}); ctxext reads \"ctxext_rope\" and "
+            "applies the rest (docs/hf_interop.md)",
+            method.name, method.hf_theta(config.rope, config.resolved_head_dim()));
+}
+
+}  // namespace ctxext

@@ -2,7 +2,6 @@
 
 #include <torch/cuda.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -60,13 +59,6 @@ void preflight_check(const JobConfig& job, const std::string& source) {
   const LlamaConfig model = model_shape(job, source);
   check_tokenizer(job, model, source);
   check_data_file(job, source);
-  // The context the model trains for: the rope: section's, else the larger of the model's own.
-  const int64_t context = job.rope_given ? job.rope.extended_context()
-                                         : std::max(job.rope.extended_context(), model.max_position_embeddings);
-  if (job.data.max_seq_len > context)
-    fail("{}: data.max_seq_len = {} is beyond the extended context {} (original {} x rope.factor {}): lower "
-         "data.max_seq_len or raise rope.factor", source, job.data.max_seq_len, context,
-         job.rope.original_max_position_embeddings, job.rope.factor);
 }
 
 }  // namespace ctxext

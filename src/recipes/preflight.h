@@ -9,8 +9,8 @@
 
 namespace ctxext {
 
-// runtime.device, the model's config.json, the tokenizer (present, vocabulary within the model's),
-// data.path (a readable regular file) and data.max_seq_len (within the extended context).
+// runtime.device, the model's config.json, the tokenizer (present, vocabulary within the model's) and
+// data.path (a readable regular file).
 // `source` names the config in messages.
 void preflight_check(const JobConfig& job, const std::string& source);
 

@@ -95,12 +95,6 @@ TEST_CASE("preflight: a tokenizer with more pieces than the model's vocabulary",
   check_refused(dir, {}, {"pieces but the model's vocab_size is 100"});
 }
 
-TEST_CASE("preflight: data.max_seq_len beyond the extended context", "[preflight][cli]") {
-  TempDir dir;
-  write_text(dir / "c.yaml", job_yaml(dir, garbage_model(dir)));
-  check_refused(dir, {"data.max_seq_len=1025"}, {"data.max_seq_len = 1025 is beyond the extended context 1024"});
-}
-
 TEST_CASE("preflight: runtime.device cuda without a GPU", "[preflight][cli]") {
   if (torch::cuda::is_available()) {
     WARN("this machine has a GPU: runtime.device cuda is usable here");

@@ -32,10 +32,19 @@ def draw_passkey(ax, lengths, depths, grid, title):
     im = ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto", origin="lower")
     ax.set_xticks(range(len(lengths)), [str(l) for l in lengths])
     ax.set_yticks(range(len(depths)), [f"{d:g}" for d in depths])
-    ax.set_xlabel("length")
-    ax.set_ylabel("depth")
+    ax.set_xlabel("prompt length (tokens)")
+    ax.set_ylabel("needle depth (0 = start, 1 = end)")
     ax.set_title(title)
     return im
+
+
+def mark_contexts(ax, methods):
+    """Dotted vertical lines at the contexts the methods were built for: the smallest is the base
+    model's original context (method none keeps it), the others the extended contexts."""
+    contexts = sorted({m["extended_context"] for m in methods if m.get("extended_context")})
+    for i, n in enumerate(contexts):
+        label = f"original context {n}" if i == 0 and len(contexts) > 1 else f"extended context {n}"
+        ax.axvline(n, color="grey" if i == 0 else "black", linestyle=":", linewidth=1, label=label)
 
 
 def main():
@@ -45,15 +54,20 @@ def main():
     methods = results["methods"]
 
     if any(m.get("ppl") for m in methods):
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = plt.subplots(figsize=(8, 4.2))
         for m in methods:
             if m.get("ppl"):
                 ax.plot([p["length"] for p in m["ppl"]], [p["ppl"] for p in m["ppl"]], marker="o", label=m["name"])
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        lengths = sorted({p["length"] for m in methods for p in m.get("ppl", [])})
+        ax.set_xticks(lengths, [str(n) for n in lengths])
+        ax.minorticks_off()
+        mark_contexts(ax, methods)
         ax.set_xlabel("evaluation length (tokens)")
         ax.set_ylabel("perplexity")
-        ax.legend()
+        ax.set_title("Perplexity vs evaluation length (sliding windows)")
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
         fig.tight_layout()
         fig.savefig(os.path.join(out, "ppl_vs_length.png"), dpi=120)
         plt.close(fig)
@@ -75,11 +89,13 @@ def main():
             ax.axis("off")
         for i, (ax, m) in enumerate(zip(axes.flat, with_passkey)):
             im = draw_passkey(ax, *passkey_grid(m["passkey"]), m["name"])
+            ax.set_ylabel("needle depth")
             if i % cols:  # the depth axis is labelled once per row
                 ax.set_ylabel("")
                 ax.set_yticklabels([])
             if i + cols < len(with_passkey):
                 ax.set_xlabel("")
+        fig.suptitle("Passkey accuracy per method (needle depth: 0 = start of the prompt, 1 = end)")
         fig.subplots_adjust(hspace=0.45, wspace=0.25, right=0.85)
         fig.colorbar(im, ax=axes, shrink=0.8, label="passkey accuracy")
         fig.savefig(os.path.join(out, "passkey_all.png"), dpi=120)

@@ -137,7 +137,7 @@ void run_plan(const std::string& config_path, const std::vector<std::string>& ov
   const auto& t = job.train;
   in.seq_len = job.data.max_seq_len;
   in.micro_batch = t.micro_batch_size;
-  in.bf16 = t.precision != "fp32";  // auto: bf16 on a GPU
+  in.bf16 = t.precision != Precision::fp32;  // auto: bf16 on a GPU
   in.sharding = t.sharding;
   in.offload_optimizer = t.offload_optimizer;
   in.activation_checkpointing = t.activation_checkpointing;

@@ -94,7 +94,8 @@ void TrainRecipe::setup() {
   torch::manual_seed(job_.runtime.seed);
 
   // Model: job_.rope was parsed over the checkpoint's own RoPE settings (model_rope_defaults).
-  const bool bf16 = job_.train.precision == "bf16" || (job_.train.precision == "auto" && device().is_cuda());
+  const Precision precision = job_.train.precision;
+  const bool bf16 = precision == Precision::bf16 || (precision == Precision::automatic && device().is_cuda());
   const torch::Dtype dtype = bf16 ? torch::kBFloat16 : torch::kFloat32;
   if (!job_.model.path.empty()) {
     model_ = load_hf_model(job_.model.path, torch::kFloat32,
@@ -198,7 +199,7 @@ bool TrainRecipe::train_step(StepMetrics& metrics) {
   state_.data_position = plan_.data_position_at(step + 1);  // an epoch's partial batch is skipped
   state_.step += 1;
   if (!std::isfinite(loss_total) || !std::isfinite(grad_norm)) {
-    if (t.nan_policy == "abort") {
+    if (t.nan_policy == NanPolicy::abort) {
       const auto last = find_latest_checkpoint(output_dir_);
       fail("step {}: non-finite {} ({}); stopped (train.nan_policy: abort); last good checkpoint: {}", step + 1,
            std::isfinite(loss_total) ? "gradient norm" : "loss", std::isfinite(loss_total) ? grad_norm : loss_total,

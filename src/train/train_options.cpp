@@ -23,7 +23,10 @@ TrainOptions parse_train_options(const ConfigNode& node) {
   o.beta2 = node.get_number("beta2", o.beta2, 0.0, 0.999999);
   o.eps = node.get<double>("eps", o.eps);
   if (!(o.eps > 0.0)) node.reject("eps", "must be > 0");
-  o.schedule = node.get_choice("schedule", o.schedule, {"constant", "linear", "cosine"});
+  const std::string schedule = node.get_choice("schedule", "constant", {"constant", "linear", "cosine"});
+  o.schedule = schedule == "cosine"   ? LrSchedule::cosine
+               : schedule == "linear" ? LrSchedule::linear
+                                      : LrSchedule::constant;
   o.warmup_steps = node.get_int("warmup_steps", o.warmup_steps, 0, o.steps > 0 ? o.steps : 100000000);
   o.min_lr_ratio = node.get_number("min_lr_ratio", o.min_lr_ratio, 0.0, 1.0);
   o.micro_batch_size = node.get_int("micro_batch_size", o.micro_batch_size, 1, 1 << 20);
@@ -37,8 +40,10 @@ TrainOptions parse_train_options(const ConfigNode& node) {
   o.sharding = sharding == "full" ? Sharding::full : sharding == "optimizer" ? Sharding::optimizer : Sharding::none;
   o.offload_optimizer = node.get_choice("offload", "none", {"none", "optimizer"}) == "optimizer";
   o.max_grad_norm = node.get_number("max_grad_norm", o.max_grad_norm, 0.0, kInf);
-  o.nan_policy = node.get_choice("nan_policy", o.nan_policy, {"abort", "skip"});
-  o.precision = node.get_choice("precision", o.precision, {"auto", "fp32", "bf16"});
+  const bool skip_non_finite = node.get_choice("nan_policy", "abort", {"abort", "skip"}) == "skip";
+  o.nan_policy = skip_non_finite ? NanPolicy::skip : NanPolicy::abort;
+  const std::string precision = node.get_choice("precision", "auto", {"auto", "fp32", "bf16"});
+  o.precision = precision == "bf16" ? Precision::bf16 : precision == "fp32" ? Precision::fp32 : Precision::automatic;
   o.activation_checkpointing = node.get<bool>("activation_checkpointing", o.activation_checkpointing);
   node.check_no_unknown_keys();
   if (o.epochs == 0 && o.steps == 0)

@@ -13,6 +13,9 @@ namespace ctxext {
 // train.sharding: none = replicas (plain data parallel); optimizer = ZeRO-2 (masters, moments and
 // gradients split across ranks); full = ZeRO-3 (the weights too). train/weight_update.h.
 enum class Sharding { none, optimizer, full };
+enum class LrSchedule { constant, linear, cosine };  // after warmup
+enum class NanPolicy { abort, skip };                // what a non-finite loss or gradient does
+enum class Precision { automatic, fp32, bf16 };      // train.precision: auto = fp32 on CPU, bf16 on CUDA
 
 struct TrainOptions {
   int64_t epochs = 0;                // passes over the samples; 0: not given
@@ -23,7 +26,7 @@ struct TrainOptions {
   double beta1 = 0.9;
   double beta2 = 0.95;
   double eps = 1e-8;
-  std::string schedule = "constant";  // constant | linear | cosine (after warmup)
+  LrSchedule schedule = LrSchedule::constant;
   int64_t warmup_steps = 0;
   double min_lr_ratio = 0.0;         // linear/cosine decay ends at lr * min_lr_ratio
   int64_t micro_batch_size = 1;
@@ -32,8 +35,8 @@ struct TrainOptions {
   Sharding sharding = Sharding::none;  // what is split across ranks (train/weight_update.h)
   bool offload_optimizer = false;    // train.offload: optimizer keeps masters + AdamW state in host memory
   double max_grad_norm = 1.0;        // 0 disables clipping
-  std::string nan_policy = "abort";  // abort | skip
-  std::string precision = "auto";    // auto (fp32 on CPU, bf16 on CUDA) | fp32 | bf16
+  NanPolicy nan_policy = NanPolicy::abort;
+  Precision precision = Precision::automatic;
   bool activation_checkpointing = false;
 
   int64_t accumulation_steps() const { return global_batch_size / (micro_batch_size * world_size); }

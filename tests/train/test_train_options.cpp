@@ -65,17 +65,17 @@ TEST_CASE("lr schedule: warmup then constant, linear and cosine decay", "[train]
   o.lr = 1.0;
   o.warmup_steps = 2;
   o.min_lr_ratio = 0.1;
-  o.schedule = "constant";
+  o.schedule = LrSchedule::constant;
   CHECK(learning_rate_at(o, 10, 0) == Approx(0.5));
   CHECK(learning_rate_at(o, 10, 1) == Approx(1.0));
   CHECK(learning_rate_at(o, 10, 9) == Approx(1.0));
   // Decay over steps 2..10: the floor is reached one step past the last, so the last step learns.
-  o.schedule = "linear";
+  o.schedule = LrSchedule::linear;
   CHECK(learning_rate_at(o, 10, 2) == Approx(1.0));
   CHECK(learning_rate_at(o, 10, 5) == Approx(0.1 + 0.9 * (1.0 - 3.0 / 8.0)));
   CHECK(learning_rate_at(o, 10, 9) == Approx(0.1 + 0.9 / 8.0));
   CHECK(learning_rate_at(o, 10, 10) == Approx(0.1));
-  o.schedule = "cosine";
+  o.schedule = LrSchedule::cosine;
   CHECK(learning_rate_at(o, 10, 2) == Approx(1.0));
   CHECK(learning_rate_at(o, 10, 5) == Approx(0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * 3.0 / 8.0))));
   CHECK(learning_rate_at(o, 10, 10) == Approx(0.1));
@@ -86,7 +86,7 @@ TEST_CASE("lr schedule: the paper's cosine over 6 steps, no warmup, decaying to 
   // optimizer's k-th step uses 0.5 * (1 + cos(pi * k / 6)) x lr.
   TrainOptions o;
   o.lr = 2e-5;
-  o.schedule = "cosine";
+  o.schedule = LrSchedule::cosine;
   const double expected[] = {1.0, 0.9330127, 0.75, 0.5, 0.25, 0.0669873};
   for (int k = 0; k < 6; ++k) CHECK(learning_rate_at(o, 6, k) == Approx(2e-5 * expected[k]).epsilon(1e-6));
 }

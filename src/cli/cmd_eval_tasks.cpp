@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <unistd.h>
@@ -15,7 +14,7 @@
 #include "cli/commands.h"
 #include "cli/eval_flags.h"
 #include "core/error.h"
-#include "ctxext/build_info.h"
+#include "core/python_script.h"
 #include "data/tokenizer.h"
 #include "eval/eval_report.h"
 #include "eval/eval_suite.h"
@@ -131,11 +130,13 @@ void add_ppl_sweep(CLI::App& eval) {
 void plot_entropy(const eval::EvalResults& results, const std::string& png) {
   const auto data = std::filesystem::temp_directory_path() / fmt::format("ctxext-entropy-{}.json", ::getpid());
   write_file_atomic(data, eval::to_json(results).at("entropy").dump() + "\n");
-  const std::string command = fmt::format("'{}' '{}/scripts/plot_entropy.py' '{}' '{}'", CTXEXT_PYTHON,
-                                          CTXEXT_SOURCE_DIR, data.string(), png);
-  const int status = std::system(command.c_str());
+  try {
+    run_python_script("plot_entropy.py", {data.string(), png}, "--plot " + png + ": nothing drawn");
+  } catch (...) {
+    std::filesystem::remove(data);
+    throw;
+  }
   std::filesystem::remove(data);
-  if (status != 0) fail("--plot {}: scripts/plot_entropy.py failed (command: {})", png, command);
 }
 
 void add_entropy(CLI::App& eval) {

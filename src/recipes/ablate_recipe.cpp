@@ -3,13 +3,12 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <set>
 
 #include "core/log.h"
-#include "ctxext/build_info.h"
+#include "core/python_script.h"
 #include "data/tokenizer.h"
 #include "eval/eval_report.h"
 #include "io/atomic_folder.h"
@@ -205,11 +204,8 @@ void AblateRecipe::write_results(const nlohmann::json& results) const {
   log::info("results: {} and {}", (output_dir_ / "results.json").string(), (output_dir_ / "results.md").string());
 
   if (!plots_) return;
-  const std::string command = fmt::format("'{}' '{}/scripts/plot_ablation.py' '{}' '{}'", CTXEXT_PYTHON,
-                                          CTXEXT_SOURCE_DIR, (output_dir_ / "results.json").string(), output_dir_.string());
-  if (std::system(command.c_str()) != 0)
-    fail("{}: scripts/plot_ablation.py failed (command: {}); results.json and results.md are written",
-         output_dir_.string(), command);
+  run_python_script("plot_ablation.py", {(output_dir_ / "results.json").string(), output_dir_.string()},
+                    output_dir_.string() + ": results.json and results.md are written");
 }
 
 }  // namespace ctxext

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/text_file.h"
 #include "core/file_kind.h"
 #include "core/log.h"
 #include "io/atomic_folder.h"
@@ -22,17 +23,6 @@ constexpr const char* kIndexFile = "model.safetensors.index.json";
 // transformers checks this metadata key when loading ("pt", "tf", "flax" or "mlx").
 const std::map<std::string, std::string> kShardMetadata{{"format", "pt"}};
 
-std::string read_file(const fs::path& file) {
-  const auto size = fs::file_size(file);
-  std::string bytes(size, '\0');
-  std::FILE* f = std::fopen(file.c_str(), "rb");
-  if (!f) fail("{}: cannot open", file.string());
-  const auto got = std::fread(bytes.data(), 1, size, f);
-  std::fclose(f);
-  if (got != size) fail("{}: read {} of {} bytes", file.string(), got, size);
-  return bytes;
-}
-
 // A shard name from the index must name a file inside the folder, nothing else.
 void check_plain_file_name(const fs::path& index, const std::string& tensor, const std::string& shard) {
   if (shard.empty() || shard == "." || shard == ".." || shard.find('/') != std::string::npos ||
@@ -43,7 +33,7 @@ void check_plain_file_name(const fs::path& index, const std::string& tensor, con
 
 // weight_map: tensor name -> shard file name.
 std::map<std::string, std::string> read_weight_map(const fs::path& index) {
-  const std::string text = read_file(index);
+  const std::string text = read_text_file(index, "checkpoint index");
   if (!is_valid_utf8(text)) fail("{}: not valid UTF-8", index.string());
   const auto root = parse_strict_json(text, index.string());
   if (!root.is_object() || !root.contains("weight_map") || !root["weight_map"].is_object())

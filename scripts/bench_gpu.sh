@@ -10,10 +10,11 @@
 #            (real text from data/pretrain/train.jsonl, tokenized with data/tokenizer.model,
 #            truncated to exactly SEQ tokens), bf16 compute with fp32 master weights and fp32 AdamW
 #            states, activation checkpointing per layer, AdamW lr 2e-5 betas (0.9, 0.95), clip 1.0.
-#   a-7b     the same for the full 32-layer LLaMA-2-7B shape (6.74e9 parameters). With the current
-#            trainer this needs ~20 bytes/parameter on the GPU (bf16 weights 2 + bf16 grads 2 +
-#            fp32 masters 4 + fp32 master grads 4 + AdamW m, v 8) = 135 GB: it cannot fit an H100
-#            (80 GB) and at best just fits an H200 (141 GB); an OOM is recorded as such.
+#   a-7b     the same for the full 32-layer LLaMA-2-7B shape (6.74e9 parameters) with
+#            train.offload=optimizer (OFFLOAD_7B): fp32 masters, fp32 gradients and AdamW moments in
+#            pinned host memory (~108 GB by ctxext plan), bf16 weights and gradients on the GPU. Without
+#            offload it needs ~20 bytes/parameter on the GPU = 135 GB (OFFLOAD_7B=none to try it).
+#   a-small-off  a-small with train.offload=optimizer (the GPU holds only bf16 weights and gradients).
 #   b        HF LlamaForCausalLM on the a-small shape: attn_implementation="sdpa", gradient
 #            checkpointing, fp32 parameters + torch.autocast(bf16) (the same bytes/param and
 #            numerics as ctxext's recipe), torch.optim.AdamW (foreach), same lr/betas/clip, SEQ tokens.
@@ -35,7 +36,7 @@
 #
 # Each part fits the device tool's 10-minute limit per command; run them as separate calls, e.g.
 #   scripts/bench_gpu.sh a-small b table
-# Environment: SMALL_LAYERS=8, SEQ=16384, WARMUP=2, STEPS=5, CTXEXT=build-gpu/ctxext, PYTHON=python3,
+# Environment: SMALL_LAYERS=8, OFFLOAD_7B=optimizer, SEQ=16384, WARMUP=2, STEPS=5, CTXEXT=build-gpu/ctxext, PYTHON=python3,
 # WORK=/tmp/ctxext-bench-gpu (results.jsonl accumulates there; rm -rf it to start over), FORCE=1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -64,8 +65,8 @@ text_docs() {  # enough fixed-length documents for WARMUP + STEPS steps of batch
   echo "$out"
 }
 
-ctxext_step() {  # $1 = name, $2 = layers
-  local name=$1 layers=$2 dir=$WORK/$1 docs
+ctxext_step() {  # $1 = name, $2 = layers, $3 = train.offload
+  local name=$1 layers=$2 offload=${3:-none} dir=$WORK/$1 docs
   [ -x "$CTXEXT" ] || { say "$CTXEXT missing: run scripts/gpu_check.sh first"; return 1; }
   docs=$(text_docs)
   rm -rf "$dir"; mkdir -p "$dir"
@@ -95,9 +96,11 @@ train:
   max_grad_norm: 1.0
   precision: bf16
   activation_checkpointing: true
+  offload: $offload
 checkpoint:
   every_steps: 0
   keep_last: 1
+  final: false   # a 7B final checkpoint (fp32 masters + AdamW) is ~81 GB of disk and minutes of writing
 export:
   enabled: false
 runtime:
@@ -106,13 +109,13 @@ runtime:
 output_dir: $dir/out
 resume: none
 EOF
-  say "$name: ctxext, $layers layers x $SEQ tokens"
+  say "$name: ctxext, $layers layers x $SEQ tokens, offload $offload"
   "$PYTHON" "$HELPER" rss -- "$CTXEXT" train "$dir/config.yaml" > "$dir/log.txt" 2>&1
   local rc=$?
   tail -3 "$dir/log.txt" >&2
   local fpt
   fpt=$("$PYTHON" "$HELPER" flops --layers "$layers" --seq "$SEQ" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["flops_per_token"])')
-  record "$("$PYTHON" - "$dir/out/metrics.jsonl" "$WARMUP" "$name" "$layers" "$rc" "$fpt" "$dir/log.txt" <<'EOF'
+  record "$("$PYTHON" - "$dir/out/metrics.jsonl" "$WARMUP" "$name" "$layers" "$rc" "$fpt" "$dir/log.txt" "$offload" <<'EOF'
 import json, os, re, statistics, sys
 path, warmup, name, layers, rc, fpt, log = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]), sys.argv[7]
 rows = [json.loads(l) for l in open(path) if l.strip()] if os.path.exists(path) else []
@@ -120,7 +123,7 @@ text = open(log, errors="replace").read()
 rss = re.findall(r"RSS_MB (\d+)", text)
 oom = "out of memory" in text.lower()
 timed = [r["tokens_per_s"] for r in rows if r["step"] > warmup]
-out = {"part": name, "side": "ctxext", "layers": layers, "exit": rc, "steps_done": len(rows),
+out = {"part": name, "side": "ctxext", "layers": layers, "offload": sys.argv[8], "exit": rc, "steps_done": len(rows),
        "oom": oom, "peak_host_rss_mb": int(rss[-1]) if rss else None}
 if timed:
     med = statistics.median(timed)
@@ -217,10 +220,11 @@ parts=("$@")
 for part in "${parts[@]}"; do
   case "$part" in
     a-small) ctxext_step a-small "$SMALL_LAYERS" ;;
-    a-7b) ctxext_step a-7b 32 ;;
+    a-7b) ctxext_step a-7b 32 "${OFFLOAD_7B:-optimizer}" ;;
+    a-small-off) ctxext_step a-small-off "$SMALL_LAYERS" optimizer ;;
     b) hf_step ;;
     c) recipe ;;
     table) table ;;
-    *) say "unknown part '$part' (a-small a-7b b c table)"; exit 2 ;;
+    *) say "unknown part '$part' (a-small a-small-off a-7b b c table)"; exit 2 ;;
   esac
 done

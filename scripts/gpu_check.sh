@@ -1,26 +1,34 @@
 #!/usr/bin/env bash
-# Build ctxext with CUDA on a GPU machine and run the whole test suite there (docs/platform.md "GPU machines").
+# One GPU check for a lent GPU machine (docs/platform.md "GPU machines"): CUDA tests, kernel
+# micro-benchmarks, the training benchmark (ctxext vs HF transformers) and the planner against the
+# measured peak, inside one device call, logs under $OUT. The GPU machine reaches no package
+# registry and a build there costs device minutes, so the default flow carries a build made HERE:
 #
-# Two modes, because the GPU machine reaches no package registry:
+#   scripts/gpu_check.sh --pack      HERE (CUDA torch in .venv + nvcc: build/ has the CUDA kernels):
+#                                    copies build/'s libraries, ctxext, the test binaries and CTest
+#                                    files, and the Debian runtime libraries they need (yaml-cpp,
+#                                    spdlog, fmt, sentencepiece) into .gpu/ (git-ignored, ~25 MB).
+#   scripts/gpu_check.sh [PARTS]     THERE, with .gpu carried: links /work/main to this checkout (the
+#                                    build's absolute paths), build -> .gpu/build, .venv/bin/python ->
+#                                    python3 there (torch 2.11.0+cu130, the same wheel as .venv here),
+#                                    then runs PARTS (default: env tests offload kernels train plan ctest) under
+#                                    a deadline of BUDGET_S seconds (default 420): each part gets what
+#                                    is left, a part that runs out is killed and the next still runs.
+#     env      nvidia-smi, torch, ldd of ctxext (a missing library shows here first)
+#     tests    the CUDA test cases (ctest -R cuda) and the ops tests
+#     offload  tiny recipe on the GPU: plain trainer vs sharding=full + offload=optimizer, losses per step
+#     kernels  scripts/bench_kernels_gpu.py: ceilings measured now + fused ops vs LibTorch composition
+#     train    scripts/bench_gpu.sh a-small b a-7b a-small-off table: 8 layers of 7B width, ctxext vs
+#              HF at 16k; the 32-layer 7B shape with train.offload=optimizer (tokens/s, MFU, peak GPU
+#              and host); the 8-layer shape again with offload
+#     plan     ctxext plan for the same configs, printed beside the measured peaks
+#     ctest    the whole suite (what is left of the budget)
+#   scripts/gpu_check.sh --fetch     HERE: Debian packages + wheels into .deps/ for --build
+#   scripts/gpu_check.sh --build     THERE: the older flow, build from source with CUDA in build-gpu
+#                                    (unpacks .deps/debs into .deps/prefix; minutes of device time)
 #
-#   scripts/gpu_check.sh --fetch     HERE (a Debian 12 machine with network): downloads the C++
-#                                    dependencies as Debian packages (`apt-get download`, with their
-#                                    dependency closure minus the C/C++ runtime every Linux has) into
-#                                    .deps/debs/, and the Python test oracles as wheels
-#                                    (`pip download`, for the GPU machine's Python; PYVER=3.11 by
-#                                    default) into .deps/wheels/. .deps/ is git-ignored: carry it to
-#                                    the GPU machine (about 40-50 MB).
-#   scripts/gpu_check.sh             THERE (the default): unpacks .deps/debs/*.deb with `dpkg -x`
-#                                    (or ar + tar) into the prefix .deps/prefix (never into /),
-#                                    installs the wheels into .deps/pylib when python3 lacks
-#                                    transformers, configures build-gpu with -DCTXEXT_CUDA=ON and
-#                                    CMAKE_PREFIX_PATH = .deps/prefix/usr + torch's CMake prefix
-#                                    (python3 -c 'import torch; print(torch.utils.cmake_prefix_path)';
-#                                    torch 2.11.0+cu130 there), builds, then runs ctest.
-#
-# Environment: BUILD_DIR=build-gpu, JOBS=$(nproc), PYTHON=python3, CTEST_ARGS="..." (extra ctest
-# arguments, e.g. "-R cuda"), PYVER=3.11 (--fetch: the GPU machine's Python version),
-# CONFIGURE_ONLY=1 (stop after CMake configure: checks the unpacked prefix without a GPU).
+# Environment: BUDGET_S=420, JOBS=$(nproc), PYTHON=python3, CTEST_ARGS (extra ctest arguments),
+# BUILD_DIR=build-gpu and PYVER=3.12 and CONFIGURE_ONLY=1 (--fetch/--build only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -44,7 +52,7 @@ fetch() {
                            --no-replaces --no-enhances "${PACKAGES[@]}" | grep -v '^[ <]' | sort -u | grep -Ev "$BASE_RE")
   echo "gpu_check --fetch: ${#closure[@]} Debian packages: ${closure[*]}"
   (cd "$DEPS/debs" && apt-get download "${closure[@]}")
-  local pyver=${PYVER:-3.11}
+  local pyver=${PYVER:-3.12}
   python3 -m pip download -q --only-binary=:all: --python-version "$pyver" --platform manylinux2014_x86_64 \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --implementation cp \
     -d "$DEPS/wheels" "${WHEELS[@]}"
@@ -143,9 +151,122 @@ for a, b in zip(rows(a_name), rows(b_name)):
 EOF
 }
 
+# --- the carried build (--pack here, the default flow there) ---------------------------------
+GPU=$ROOT/.gpu
+
+pack() {
+  [ -x build/ctxext ] || { echo "gpu_check --pack: build/ctxext missing: run ./scripts/build.sh" >&2; exit 1; }
+  grep -q "csrc_cuda/rope.cu.o" build/build.ninja ||
+    { echo "gpu_check --pack: build/ has no CUDA kernels (configure found no nvcc or a CPU-only torch)" >&2; exit 1; }
+  rm -rf "$GPU"; mkdir -p "$GPU/build/tests" "$GPU/lib"
+  cp -a build/ctxext build/lib*.so build/CTestTestfile.cmake "$GPU/build/"
+  cp -a build/tests/test_* build/tests/CTestTestfile.cmake "$GPU/build/tests/"
+  [ -d build/tests/oracle-cache ] && cp -a build/tests/oracle-cache "$GPU/build/tests/"
+  # The Debian libraries outside the C runtime and torch (resolved where they are here).
+  ldd build/ctxext $(find build/tests -maxdepth 1 -name 'test_*' -type f -executable) | awk '/=> \// {print $3}' | sort -u |
+    grep -E '/lib(yaml-cpp|spdlog|fmt|sentencepiece|protobuf)[^/]*$' | xargs -r cp -L -t "$GPU/lib/"
+  echo "gpu_check --pack: $(du -sh "$GPU" | cut -f1) in .gpu (libraries: $(ls "$GPU/lib" | tr '\n' ' '))"
+  echo "gpu_check --pack: carry .gpu; on the GPU machine run scripts/gpu_check.sh"
+}
+
+# The build's absolute paths (/work/main/...) made true on the GPU machine, and python3 there as .venv's.
+link_tree() {
+  [ -d "$GPU/build" ] || { echo "gpu_check: no .gpu/build: run scripts/gpu_check.sh --pack here and carry .gpu" >&2; exit 1; }
+  if [ "$ROOT" != /work/main ]; then
+    [ -e /work/main ] && [ ! -L /work/main ] && { echo "gpu_check: /work/main exists and is not this checkout" >&2; exit 1; }
+    mkdir -p /work && ln -sfn "$ROOT" /work/main
+  fi
+  [ -e build ] && [ ! -L build ] && { echo "gpu_check: build/ exists here; move it away (the carried .gpu/build takes its place)" >&2; exit 1; }
+  ln -sfn .gpu/build build
+  local py torch_lib
+  py=$(command -v "$PYTHON")
+  mkdir -p .venv/bin
+  # Wrappers, not symlinks: a symlinked venv python would lose its venv (pyvenv.cfg is looked up beside it).
+  printf '#!/bin/sh\nexec %s "$@"\n' "$py" > .venv/bin/python
+  printf '#!/bin/sh\nexec %s -m torch.distributed.run "$@"\n' "$py" > .venv/bin/torchrun
+  chmod +x .venv/bin/python .venv/bin/torchrun
+  torch_lib=$("$PYTHON" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
+  local cu_lib
+  cu_lib=$(dirname "$torch_lib")/../nvidia/cu13/lib
+  export LD_LIBRARY_PATH=$GPU/lib:$torch_lib:$cu_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+}
+
+DEADLINE=0
+left() { echo $((DEADLINE - SECONDS)); }
+
+# part NAME CMD...: runs CMD with what is left of the budget, output to $LOGS/NAME.log and the terminal.
+part() {
+  local name=$1; shift
+  local t; t=$(left)
+  if [ "$t" -lt 15 ]; then echo "gpu_check: $name skipped: budget spent" | tee -a "$SUMMARY"; return; fi
+  echo "=== $name ($(date -u +%T), ${t}s left)"
+  local start=$SECONDS rc=0
+  timeout --signal=TERM --kill-after=10 "$t" "$@" > "$LOGS/$name.log" 2>&1 || rc=$?
+  tail -n "${TAIL_LINES:-25}" "$LOGS/$name.log"
+  echo "gpu_check: $name exit $rc in $((SECONDS - start)) s$([ $rc = 124 ] && echo ' (budget ran out)')" | tee -a "$SUMMARY"
+}
+
+part_env() {
+  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv
+  "$PYTHON" -c 'import torch, transformers; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(), "transformers", transformers.__version__)'
+  nproc; free -g | head -2
+  ldd build/ctxext | grep -E "not found|ctxext_ops|torch_cuda|yaml|sentencepiece" || true
+  build/ctxext --version
+}
+
+# The tiny recipe on the GPU: plain trainer vs ZeRO-3 path + optimizer offload to pinned host memory +
+# activation checkpointing, fp32, same data: per-step losses side by side (same arithmetic expected).
+offload_compare() {
+  local out=$WORK/offload
+  build/ctxext train configs/tiny/eabf.yaml runtime.device=cuda train.precision=fp32 output_dir="$out/plain" resume=none checkpoint.final=false export.enabled=false
+  build/ctxext train configs/tiny/eabf.yaml runtime.device=cuda train.precision=fp32 train.sharding=full \
+    train.offload=optimizer train.activation_checkpointing=true output_dir="$out/full-offload" resume=none checkpoint.final=false export.enabled=false
+  compare_runs "$out" plain full-offload
+}
+
+part_plan() {
+  local work=${WORK:-/tmp/ctxext-bench-gpu} cfg
+  for cfg in "$work"/a-small/config.yaml "$work"/a-7b/config.yaml; do
+    [ -f "$cfg" ] || { echo "plan: $cfg missing (train part did not write it)"; continue; }
+    echo "--- ctxext plan $cfg"
+    build/ctxext plan "$cfg" --gpu-memory 141GB --host-memory 128GB | sed -n '/^phase/,$p'
+    echo "measured peak GPU (allocator max_allocated) MB: $(grep -h "\"part\": \"$(basename "$(dirname "$cfg")")\"" "$work/results.jsonl" | tail -1)"
+  done
+}
+
+run_checks() {
+  link_tree
+  # $OUT brings back at most 8 files: one log per part, kernels.jsonl and work.tar.gz (the runs' logs).
+  LOGS=${OUT:-/tmp/gpu-check}; SUMMARY=/tmp/gpu-check-summary.txt
+  mkdir -p "$LOGS"; : > "$SUMMARY"
+  DEADLINE=$((SECONDS + ${BUDGET_S:-420}))
+  export WORK=${WORK:-/tmp/ctxext-bench-gpu} PYTHON CTXEXT=$ROOT/build/ctxext
+  local parts=("$@"); ((${#parts[@]})) || parts=(env tests offload kernels train plan ctest)
+  local p
+  for p in "${parts[@]}"; do
+    case "$p" in
+      env) part env bash -c part_env ;;
+      tests) part tests ctest --test-dir build --output-on-failure -j 8 -R "cuda|CUDA|^ops:" ;;
+      kernels) part kernels "$PYTHON" scripts/bench_kernels_gpu.py --json "$LOGS/kernels.jsonl" ;;
+      offload) part offload bash -c offload_compare ;;
+      train) TAIL_LINES=40 part train env WARMUP=${WARMUP:-1} STEPS=${STEPS:-4} scripts/bench_gpu.sh a-small b a-7b a-small-off table ;;
+      plan) part plan bash -c part_plan ;;
+      # shellcheck disable=SC2086
+      ctest) part ctest ctest --test-dir build --output-on-failure -j "$JOBS" ${CTEST_ARGS:-} ;;
+      *) echo "gpu_check: unknown part '$p' (env tests offload kernels train plan ctest)" >&2; exit 2 ;;
+    esac
+  done
+  [ -d "$WORK" ] && tar -czf "$LOGS/work.tar.gz" -C "$WORK" --exclude='*.safetensors' --exclude='docs-*.jsonl' \
+    --exclude='checkpoints' . 2> /dev/null
+  echo "=== summary"; cat "$SUMMARY"
+}
+export -f part_env part_plan offload_compare compare_runs
+
 case "${1:-}" in
   --fetch) fetch ;;
-  "") check ;;
-  -h|--help) sed -n '2,24p' "$0" ;;
-  *) echo "usage: scripts/gpu_check.sh [--fetch]" >&2; exit 2 ;;
+  --build) check ;;
+  --pack) pack ;;
+  -h|--help) sed -n '2,34p' "$0" ;;
+  -*) echo "usage: scripts/gpu_check.sh [--pack | --fetch | --build | PARTS...]" >&2; exit 2 ;;
+  *) run_checks "$@" ;;
 esac

@@ -17,7 +17,7 @@ void add_ablate(CLI::App& app) {
   cmd->add_option("config", *config_path, "ablation YAML config")->required()->check(CLI::ExistingFile);
   cmd->add_option("overrides", *overrides, "key.path=value overrides");
   cmd->callback([config_path, overrides] {
-    AblateRecipe recipe(*config_path, *overrides);
+    recipes::AblateRecipe recipe(*config_path, *overrides);
     recipe.run();
   });
 }

@@ -30,13 +30,13 @@ struct PplFlags {
 
 // A JSON array of token ids, each in [0, vocab).
 std::vector<int64_t> read_token_file(const std::string& path, int64_t vocab_size) {
-  const auto json = parse_strict_json(read_text_file(path, "token file"), path);
+  const auto json = io::parse_strict_json(read_text_file(path, "token file"), path);
   if (!json.is_array()) fail("{}: expected a JSON array of token ids, got {}", path, json.type_name());
   std::vector<int64_t> ids;
   ids.reserve(json.size());
   for (size_t i = 0; i < json.size(); ++i) {
     const auto& v = json[i];
-    if (!v.is_number_integer()) fail("{}: token {} = {}: expected an integer token id", path, i, json_excerpt(v));
+    if (!v.is_number_integer()) fail("{}: token {} = {}: expected an integer token id", path, i, io::json_excerpt(v));
     const int64_t id = v.get<int64_t>();
     if (id < 0 || id >= vocab_size)
       fail("{}: token {} = {}: outside the model's vocabulary [0, {})", path, i, id, vocab_size);

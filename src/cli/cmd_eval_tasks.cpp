@@ -129,7 +129,7 @@ void add_ppl_sweep(CLI::App& eval) {
 // The entropy results as the JSON plot_entropy.py reads, then the PNG.
 void plot_entropy(const eval::EvalResults& results, const std::string& png) {
   const auto data = std::filesystem::temp_directory_path() / fmt::format("ctxext-entropy-{}.json", ::getpid());
-  write_file_atomic(data, eval::to_json(results).at("entropy").dump() + "\n");
+  io::write_file_atomic(data, eval::to_json(results).at("entropy").dump() + "\n");
   try {
     run_python_script("plot_entropy.py", {data.string(), png}, "--plot " + png + ": nothing drawn");
   } catch (...) {
@@ -225,7 +225,7 @@ void add_longbench(CLI::App& eval) {
     for (size_t i = 0; i < files.size(); ++i)
       lb.samples.push_back(eval::read_longbench_samples(files[i], eval::longbench_task(lb.tasks[i]), b->limit));
     const auto results = run_task(*f, *rope, options, "longbench");
-    if (!b->predictions.empty()) write_file_atomic(b->predictions, eval::longbench_predictions_jsonl(results, options));
+    if (!b->predictions.empty()) io::write_file_atomic(b->predictions, eval::longbench_predictions_jsonl(results, options));
   });
 }
 

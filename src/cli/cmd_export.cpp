@@ -38,24 +38,24 @@ void run_export(const ExportFlags& f, const RopeFlags& rope_flags) {
     if (fs::equivalent(model, out, ec)) fail("--out {}: is the --model folder itself; export into a new folder", f.out);
     if (!f.overwrite) fail("--out {}: already exists (choose a new folder, or pass --overwrite)", f.out);
   }
-  auto checkpoint = read_hf_checkpoint(model);
-  checkpoint.config.rope = apply_rope_overrides(checkpoint.config.rope, rope_flags.overrides());
-  checkpoint.config.max_position_embeddings = hf_max_position_embeddings(checkpoint.config.rope);
+  auto checkpoint = model::read_hf_checkpoint(model);
+  checkpoint.config.rope = model::apply_rope_overrides(checkpoint.config.rope, rope_flags.overrides());
+  checkpoint.config.max_position_embeddings = model::hf_max_position_embeddings(checkpoint.config.rope);
   // Fail on an RoPE setting HF cannot express before anything is written.
-  hf_config_json(checkpoint.config, torch::kFloat32);
+  model::hf_config_json(checkpoint.config, torch::kFloat32);
 
   if (!f.dtype.empty()) {
     const auto dtype = parse_dtype_name(f.dtype, "--dtype");
     for (auto& [name, tensor] : checkpoint.tensors) tensor = tensor.to(dtype);
   }
-  ExportOptions options;
+  model::ExportOptions options;
   options.tokenizer_source = model;
   options.max_shard_bytes = f.max_shard_mb << 20;
-  export_hf_checkpoint(checkpoint.tensors, checkpoint.config, out, options);
+  model::export_hf_checkpoint(checkpoint.tensors, checkpoint.config, out, options);
   std::cout << fmt::format("{}: exported {} with RoPE {} (HF rope_type \"{}\"), max_position_embeddings {}\n", f.out,
-                           f.model, checkpoint.config.rope.type, hf_rope_type(checkpoint.config.rope),
+                           f.model, checkpoint.config.rope.type, model::hf_rope_type(checkpoint.config.rope),
                            checkpoint.config.max_position_embeddings);
-  warn_if_hf_frequencies_only(checkpoint.config);
+  model::warn_if_hf_frequencies_only(checkpoint.config);
 }
 
 }  // namespace

@@ -18,12 +18,12 @@ namespace ctxext::cli {
 namespace {
 
 // From the registry: the method, its HF form, every key it reads with its value (ctxext_rope_json).
-std::string describe_rope(const RopeOptions& r) {
-  const auto& m = find_rope_method(r.type);
+std::string describe_rope(const rope::RopeOptions& r) {
+  const auto& m = rope::find_rope_method(r.type);
   std::string s = fmt::format("{} (HF rope_type \"{}\"{}): {}", m.name, m.hf.type,
-                              m.hf.fidelity == HfFidelity::exact ? "" : ", stock loaders get the frequencies only",
+                              m.hf.fidelity == rope::HfFidelity::exact ? "" : ", stock loaders get the frequencies only",
                               m.description);
-  const auto block = ctxext_rope_json(r);
+  const auto block = model::ctxext_rope_json(r);
   for (const auto& key : m.all_keys()) {
     if (!block.contains(key)) continue;
     const auto& value = block.at(key);
@@ -42,7 +42,7 @@ std::string describe_rope(const RopeOptions& r) {
 }
 
 void run_inspect(const std::string& folder) {
-  const auto checkpoint = read_hf_checkpoint(folder);
+  const auto checkpoint = model::read_hf_checkpoint(folder);
   const auto& c = checkpoint.config;
   int64_t counted = 0;
   for (const auto& [name, tensor] : checkpoint.tensors)
@@ -58,7 +58,7 @@ void run_inspect(const std::string& folder) {
                            c.num_key_value_heads, attention, c.resolved_head_dim(), c.vocab_size,
                            c.tie_word_embeddings ? ", tied embeddings" : "")
             << fmt::format("parameters    {} ({:.3f} B)\n", counted, static_cast<double>(counted) / 1e9)
-            << fmt::format("dtype         {}\n", dtype_name(checkpoint_dtype(checkpoint.tensors, folder)))
+            << fmt::format("dtype         {}\n", dtype_name(model::checkpoint_dtype(checkpoint.tensors, folder)))
             << fmt::format("context       max_position_embeddings {}\n", c.max_position_embeddings)
             << fmt::format("rope          {}\n", describe_rope(c.rope))
             << fmt::format("tensors       {} checked against config.json: ok\n", checkpoint.tensors.size());

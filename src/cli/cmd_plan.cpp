@@ -45,8 +45,8 @@ double parse_size(const std::string& flag, const std::string& text) {
 
 std::string gb(double bytes) { return bytes == 0 ? "-" : fmt::format("{:.2f} GB", bytes / 1e9); }
 
-const char* sharding_name(Sharding s) {
-  return s == Sharding::full ? "full" : s == Sharding::optimizer ? "optimizer" : "none";
+const char* sharding_name(train::Sharding s) {
+  return s == train::Sharding::full ? "full" : s == train::Sharding::optimizer ? "optimizer" : "none";
 }
 
 struct Budget {
@@ -55,7 +55,7 @@ struct Budget {
 };
 
 // The host budget is per node: every rank on it holds its own host memory.
-std::string why_not(const MemoryPlan& plan, const Budget& budget) {
+std::string why_not(const train::MemoryPlan& plan, const Budget& budget) {
   std::vector<std::string> reasons;
   if (plan.device_peak > budget.gpu)
     reasons.push_back(fmt::format("device peak {} ({}) > {} per GPU", gb(plan.device_peak), plan.device_peak_phase,
@@ -66,20 +66,20 @@ std::string why_not(const MemoryPlan& plan, const Budget& budget) {
   return fmt::format("{}", fmt::join(reasons, "; "));
 }
 
-bool refused(const MemoryPlanInput& in) {  // make_weight_update refuses offload + none on several ranks
-  return in.offload_optimizer && in.sharding == Sharding::none && in.world_size > 1;
+bool refused(const train::MemoryPlanInput& in) {  // make_weight_update refuses offload + none on several ranks
+  return in.offload_optimizer && in.sharding == train::Sharding::none && in.world_size > 1;
 }
 
-bool fits(const MemoryPlanInput& in, const Budget& budget) {
-  return !refused(in) && why_not(plan_memory(in), budget).empty();
+bool fits(const train::MemoryPlanInput& in, const Budget& budget) {
+  return !refused(in) && why_not(train::plan_memory(in), budget).empty();
 }
 
 // Each knob alone, applied to the config: the ones after which the step fits.
-std::vector<std::string> fitting_knobs(const MemoryPlanInput& in, Budget budget) {
+std::vector<std::string> fitting_knobs(const train::MemoryPlanInput& in, Budget budget) {
   std::vector<std::string> knobs;
-  if (in.sharding != Sharding::full) {
+  if (in.sharding != train::Sharding::full) {
     auto k = in;
-    k.sharding = Sharding::full;
+    k.sharding = train::Sharding::full;
     if (fits(k, budget)) knobs.push_back("train.sharding=full");
   }
   if (!in.offload_optimizer) {
@@ -124,11 +124,11 @@ void run_plan(const std::string& config_path, const std::vector<std::string>& ov
   std::vector<std::string> all_overrides{"data.path=unused-by-plan"};
   all_overrides.insert(all_overrides.end(), overrides.begin(), overrides.end());
   const Config config = Config::load(config_path, all_overrides);
-  const JobConfig job = parse_job_config(config);
-  MemoryPlanInput in;
+  const recipes::JobConfig job = recipes::parse_job_config(config);
+  train::MemoryPlanInput in;
   std::string model_name;
   if (!job.model.path.empty()) {
-    in.model = read_hf_config(std::filesystem::path(job.model.path) / "config.json");
+    in.model = model::read_hf_config(std::filesystem::path(job.model.path) / "config.json");
     model_name = job.model.path;
   } else {
     in.model = job.model.preset_config;
@@ -137,7 +137,7 @@ void run_plan(const std::string& config_path, const std::vector<std::string>& ov
   const auto& t = job.train;
   in.seq_len = job.data.max_seq_len;
   in.micro_batch = t.micro_batch_size;
-  in.bf16 = t.precision != Precision::fp32;  // auto: bf16 on a GPU
+  in.bf16 = t.precision != train::Precision::fp32;  // auto: bf16 on a GPU
   in.sharding = t.sharding;
   in.offload_optimizer = t.offload_optimizer;
   in.activation_checkpointing = t.activation_checkpointing;
@@ -146,7 +146,7 @@ void run_plan(const std::string& config_path, const std::vector<std::string>& ov
     fail("{}: train.offload: optimizer with train.sharding: none on {} GPUs is refused by the trainer (a whole "
          "optimizer copy per rank in host memory): use train.sharding=optimizer or full",
          config.source_name(), gpus);
-  const MemoryPlan plan = plan_memory(in);
+  const train::MemoryPlan plan = train::plan_memory(in);
   const auto& c = in.model;
 
   std::cout << fmt::format("model     {}: {} parameters ({:.2f} B), {} layers, hidden {}, intermediate {}, {} heads ({} "

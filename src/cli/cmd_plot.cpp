@@ -33,8 +33,8 @@ int64_t check_metrics(const fs::path& file) {
     ++line_no;
     if (line.empty()) continue;
     const std::string where = fmt::format("{}:{}", file.string(), line_no);
-    const auto row = parse_strict_json(line, where);
-    if (!row.is_object()) fail("{}: expected a JSON object per line, got {}", where, json_excerpt(row));
+    const auto row = io::parse_strict_json(line, where);
+    if (!row.is_object()) fail("{}: expected a JSON object per line, got {}", where, io::json_excerpt(row));
     if (!row.contains("step") || !row["step"].is_number_integer())
       fail("{}: 'step' missing or not an integer", where);
     const auto step = row["step"].get<int64_t>();

@@ -25,7 +25,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("config", *config_path, "YAML config file")->required()->check(CLI::ExistingFile);
   cmd->add_option("overrides", *overrides, "key.path=value overrides");
   cmd->callback([config_path, overrides] {
-    TrainRecipe recipe(Config::load(*config_path, *overrides));
+    recipes::TrainRecipe recipe(Config::load(*config_path, *overrides));
     recipe.setup();
     recipe.train();
     recipe.save();

@@ -20,12 +20,12 @@
 namespace ctxext::cli {
 namespace {
 
-std::string training_plan(const JobConfig& job) {
+std::string training_plan(const recipes::JobConfig& job) {
   const auto& t = job.train;
   const std::string batch = fmt::format("global batch {} = micro {} x accumulation {}", t.global_batch_size,
                                         t.micro_batch_size, t.accumulation_steps());
   const auto dataset = data::load_dataset(job.data, data::Tokenizer::load(job.tokenizer_path()));
-  const TrainPlan plan = resolve_steps(t, static_cast<int64_t>(dataset.samples.size()));
+  const train::TrainPlan plan = train::resolve_steps(t, static_cast<int64_t>(dataset.samples.size()));
   const data::SampleOrder order(plan.num_samples, job.data.seed, job.data.shuffle);
   int64_t tokens = 0, supervised = 0;
   for (int64_t step = 0; step < plan.steps; ++step)
@@ -55,18 +55,18 @@ void add_validate(CLI::App& app) {
       ->excludes(config_option);
   cmd->callback([config_path, overrides, reference] {
     if (*reference) {
-      std::cout << config_reference_markdown() << std::flush;
+      std::cout << recipes::config_reference_markdown() << std::flush;
       return;
     }
     if (config_path->empty()) fail("validate: give a CONFIG file to check (or --reference for the key reference)");
     const Config config = Config::load(*config_path, *overrides);
     if (config.root().has("methods")) {
-      AblateRecipe ablation(*config_path, *overrides);
+      recipes::AblateRecipe ablation(*config_path, *overrides);
       std::cout << *config_path << ": ok (ablation)" << std::endl;
       return;
     }
-    const JobConfig job = parse_job_config(config);
-    preflight_check(job, *config_path);
+    const recipes::JobConfig job = recipes::parse_job_config(config);
+    recipes::preflight_check(job, *config_path);
     const std::string plan = training_plan(job);
     std::cout << *config_path << ": ok (" << job.summary() << ")\nplan: " << plan << std::endl;
   });

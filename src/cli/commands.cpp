@@ -31,10 +31,10 @@ std::vector<std::string> RopeFlags::overrides() const {
 
 std::shared_ptr<RopeFlags> add_rope_flags(CLI::App& cmd) {
   auto flags = std::make_shared<RopeFlags>();
-  cmd.add_option("--rope-type", flags->type, rope_methods_help());
+  cmd.add_option("--rope-type", flags->type, rope::rope_methods_help());
   cmd.add_option("--factor", flags->factor,
                  "RoPE scale factor s = extended context / original context (with --rope-type)");
-  cmd.add_option("--rope", flags->assignments, rope_keys_help())->type_name("KEY=VALUE");
+  cmd.add_option("--rope", flags->assignments, rope::rope_keys_help())->type_name("KEY=VALUE");
   return flags;
 }
 

@@ -41,19 +41,19 @@ torch::Device parse_eval_device(const std::string& device) {
   return *parsed;
 }
 
-LlamaConfig eval_model_config(const EvalModelFlags& flags, const RopeFlags& rope_flags) {
+model::LlamaConfig eval_model_config(const EvalModelFlags& flags, const RopeFlags& rope_flags) {
   const auto config_file = std::filesystem::path(flags.model) / "config.json";
   if (!std::filesystem::is_regular_file(config_file)) fail("--model {}: no config.json in that folder", flags.model);
-  auto config = read_hf_config(config_file);
-  config.rope = apply_rope_overrides(config.rope, rope_flags.overrides());
+  auto config = model::read_hf_config(config_file);
+  config.rope = model::apply_rope_overrides(config.rope, rope_flags.overrides());
   return config;
 }
 
-LlamaForCausalLM load_eval_model(const EvalModelFlags& flags, const RopeOptions& rope) {
+model::LlamaForCausalLM load_eval_model(const EvalModelFlags& flags, const rope::RopeOptions& rope) {
   configure_threads(flags.threads);
   const auto dtype = parse_dtype_name(flags.dtype, "--dtype");
   const auto device = parse_eval_device(flags.device);
-  auto model = load_hf_model(flags.model, dtype, rope);
+  auto model = model::load_hf_model(flags.model, dtype, rope);
   model->to(device);
   return model;
 }

@@ -27,10 +27,10 @@ torch::Device parse_eval_device(const std::string& device);
 
 // MODEL/config.json with the command's --rope-type/--factor/--rope applied to its RoPE method. Fails
 // when the folder has no config.json.
-LlamaConfig eval_model_config(const EvalModelFlags& flags, const RopeFlags& rope_flags);
+model::LlamaConfig eval_model_config(const EvalModelFlags& flags, const RopeFlags& rope_flags);
 
 // Sets the thread count, checks --dtype and --device, then loads MODEL with `rope` in that dtype
 // onto that device.
-LlamaForCausalLM load_eval_model(const EvalModelFlags& flags, const RopeOptions& rope);
+model::LlamaForCausalLM load_eval_model(const EvalModelFlags& flags, const rope::RopeOptions& rope);
 
 }  // namespace ctxext::cli

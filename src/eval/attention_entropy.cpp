@@ -17,14 +17,14 @@ torch::Tensor entropy_nats(const torch::Tensor& p) {
 }
 
 // input_ids: [s]
-EntropyProbe probe_attention_entropy(LlamaForCausalLMImpl& model, const torch::Tensor& input_ids) {
+EntropyProbe probe_attention_entropy(model::LlamaForCausalLMImpl& model, const torch::Tensor& input_ids) {
   if (input_ids.dim() != 1 || input_ids.size(0) < 1) fail("attention entropy: expected a non-empty 1-d token tensor");
   torch::InferenceMode inference;
-  ModeGuard eval_mode(model, /*training=*/false);
+  model::ModeGuard eval_mode(model, /*training=*/false);
   const auto device = model.model->embed_tokens->weight.device();
   const auto ids = input_ids.to(device).unsqueeze(0);  // [1, s]
   const int64_t s = ids.size(1);
-  AttentionProbe request{{s - 1}, {}};  // the last query sees every key
+  model::AttentionProbe request{{s - 1}, {}};  // the last query sees every key
 
   EntropyProbe probe;
   probe.length = s;

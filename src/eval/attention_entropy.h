@@ -26,6 +26,6 @@ struct EntropyProbe {
 
 // input_ids: [s] int64. Runs without autograd on the model's device, in eval mode. Fails when an
 // entropy is not finite (a model with NaN or infinite weights).
-EntropyProbe probe_attention_entropy(LlamaForCausalLMImpl& model, const torch::Tensor& input_ids);
+EntropyProbe probe_attention_entropy(model::LlamaForCausalLMImpl& model, const torch::Tensor& input_ids);
 
 }  // namespace ctxext::eval

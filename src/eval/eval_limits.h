@@ -13,9 +13,9 @@ namespace ctxext::eval {
 inline constexpr int64_t kDefaultLengthMultiple = 8;
 
 // explicit_max > 0: that limit; else kDefaultLengthMultiple x rope.extended_context().
-int64_t max_eval_length(const RopeOptions& rope, int64_t explicit_max);
+int64_t max_eval_length(const rope::RopeOptions& rope, int64_t explicit_max);
 
 // Fails naming `what` (the flag or config key) when length < 2 or length > max_eval_length.
-void check_eval_length(int64_t length, const RopeOptions& rope, int64_t explicit_max, const std::string& what);
+void check_eval_length(int64_t length, const rope::RopeOptions& rope, int64_t explicit_max, const std::string& what);
 
 }  // namespace ctxext::eval

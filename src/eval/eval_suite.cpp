@@ -29,7 +29,7 @@ void require_tokens(const EvalSuiteOptions& options, int64_t available, int64_t 
     fail("{}: {} tokens, fewer than the {} tokens {} needs", options.documents, available, needed, what);
 }
 
-SlidingPerplexity run_ppl(LlamaForCausalLMImpl& model, const EvalSuiteOptions& options, const torch::Tensor& stream,
+SlidingPerplexity run_ppl(model::LlamaForCausalLMImpl& model, const EvalSuiteOptions& options, const torch::Tensor& stream,
                           int64_t length) {
   const int64_t n = stream.size(0);
   require_tokens(options, n, length, fmt::format("the perplexity length {}", length));
@@ -42,7 +42,7 @@ SlidingPerplexity run_ppl(LlamaForCausalLMImpl& model, const EvalSuiteOptions& o
 }
 
 // Sample k reads the stream's k-th stretch of max(lengths) tokens; each length n probes its first n.
-std::vector<EntropyProbe> run_entropy(LlamaForCausalLMImpl& model, const EvalSuiteOptions& options,
+std::vector<EntropyProbe> run_entropy(model::LlamaForCausalLMImpl& model, const EvalSuiteOptions& options,
                                       const torch::Tensor& stream) {
   const auto& o = options.entropy;
   const int64_t longest = *std::max_element(o.lengths.begin(), o.lengths.end());
@@ -81,7 +81,7 @@ std::vector<EntropyProbe> run_entropy(LlamaForCausalLMImpl& model, const EvalSui
   return out;
 }
 
-LongBenchScore run_task(LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer, const EvalSuiteOptions& options,
+LongBenchScore run_task(model::LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer, const EvalSuiteOptions& options,
                         size_t index) {
   const auto& lb = options.longbench;
   const auto& task = longbench_task(lb.tasks[index]);
@@ -103,7 +103,7 @@ LongBenchScore run_task(LlamaForCausalLMImpl& model, const data::Tokenizer& toke
 
 }  // namespace
 
-void check_eval_suite(const EvalSuiteOptions& options, const RopeOptions& rope) {
+void check_eval_suite(const EvalSuiteOptions& options, const rope::RopeOptions& rope) {
   if (options.stride < 0) fail("stride {}: must be >= 0 (0 = the window length)", options.stride);
   if (options.entropy.samples < 1) fail("entropy samples {}: must be at least 1", options.entropy.samples);
   if (options.longbench.samples.size() != options.longbench.tasks.size())
@@ -119,7 +119,7 @@ void check_eval_suite(const EvalSuiteOptions& options, const RopeOptions& rope) 
   }
 }
 
-EvalResults run_eval_suite(LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer,
+EvalResults run_eval_suite(model::LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer,
                            const EvalSuiteOptions& options) {
   check_eval_suite(options, model.config().rope);
   torch::Tensor stream;

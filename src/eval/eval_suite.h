@@ -65,11 +65,11 @@ struct EvalResults {
 
 // Fails, naming options.lengths_name / truncate_name, for a length outside [2, max_eval_length] or a
 // LongBench budget that does not fit; also for entropy samples < 1 or a negative stride.
-void check_eval_suite(const EvalSuiteOptions& options, const RopeOptions& rope);
+void check_eval_suite(const EvalSuiteOptions& options, const rope::RopeOptions& rope);
 
 // Runs every requested evaluation in the order ppl, passkey, entropy, LongBench, with progress lines.
 // Fails naming options.documents when the stream is shorter than a length needs.
-EvalResults run_eval_suite(LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer,
+EvalResults run_eval_suite(model::LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer,
                            const EvalSuiteOptions& options);
 
 // {"ppl": [...], "passkey": [...cells], "entropy": [...], "longbench": [...]}; each entry is one

@@ -7,12 +7,12 @@
 
 namespace ctxext::eval {
 
-GreedyResult greedy_decode(LlamaForCausalLMImpl& model, const std::vector<int64_t>& prompt, int64_t max_new_tokens,
+GreedyResult greedy_decode(model::LlamaForCausalLMImpl& model, const std::vector<int64_t>& prompt, int64_t max_new_tokens,
                            int64_t stop_id, bool keep_logits) {
   if (prompt.empty()) fail("greedy decoding: empty prompt");
   if (max_new_tokens < 1) fail("greedy decoding: max_new_tokens = {}: must be at least 1", max_new_tokens);
   torch::InferenceMode inference;
-  ModeGuard eval_mode(model, /*training=*/false);
+  model::ModeGuard eval_mode(model, /*training=*/false);
   const auto device = model.model->embed_tokens->weight.device();
   auto cache = model.make_cache();
 

@@ -25,7 +25,7 @@ struct GreedyResult {
 
 // prompt: token ids (BOS included by the caller). Stops after max_new_tokens or at stop_id
 // (-1: never). Runs on the model's device without autograd.
-GreedyResult greedy_decode(LlamaForCausalLMImpl& model, const std::vector<int64_t>& prompt, int64_t max_new_tokens,
+GreedyResult greedy_decode(model::LlamaForCausalLMImpl& model, const std::vector<int64_t>& prompt, int64_t max_new_tokens,
                            int64_t stop_id = -1, bool keep_logits = false);
 
 }  // namespace ctxext::eval

@@ -90,7 +90,7 @@ std::vector<LongBenchSample> read_longbench_samples(const std::string& path, con
   return samples;
 }
 
-int64_t longbench_truncate_to(const LongBenchTask& task, const RopeOptions& rope, int64_t requested,
+int64_t longbench_truncate_to(const LongBenchTask& task, const rope::RopeOptions& rope, int64_t requested,
                               const std::string& what) {
   if (requested > 0) return requested;
   const int64_t truncate = rope.extended_context() - 64 - task.max_new_tokens;
@@ -116,7 +116,7 @@ LongBenchPrompt build_longbench_prompt(const LongBenchTask& task, const LongBenc
   return out;
 }
 
-LongBenchResult run_longbench(LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer,
+LongBenchResult run_longbench(model::LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer,
                               const LongBenchTask& task, const std::vector<LongBenchSample>& samples,
                               const LongBenchPromptOptions& options, int64_t max_prompt_tokens,
                               const std::function<void(int64_t, int64_t)>& on_sample) {

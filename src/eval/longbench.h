@@ -47,7 +47,7 @@ struct LongBenchPromptOptions {
 // The prompt budget for `task`: `requested` when > 0, else the method's extended context - 64 (room
 // for the chat tags and re-tokenisation) - the task's answer tokens. Fails, naming `what`, when that
 // default is below 2 tokens.
-int64_t longbench_truncate_to(const LongBenchTask& task, const RopeOptions& rope, int64_t requested,
+int64_t longbench_truncate_to(const LongBenchTask& task, const rope::RopeOptions& rope, int64_t requested,
                               const std::string& what);
 
 struct LongBenchPrompt {
@@ -77,7 +77,7 @@ struct LongBenchResult {
 
 // `max_prompt_tokens`: prompts longer than this (after truncation and wrapping) fail naming the
 // sample. `on_sample(done, total)` reports progress.
-LongBenchResult run_longbench(LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer,
+LongBenchResult run_longbench(model::LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer,
                               const LongBenchTask& task, const std::vector<LongBenchSample>& samples,
                               const LongBenchPromptOptions& options, int64_t max_prompt_tokens,
                               const std::function<void(int64_t, int64_t)>& on_sample = {});

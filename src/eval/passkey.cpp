@@ -17,7 +17,7 @@ bool passkey_success(const std::string& generated, int64_t key) {
   return generated.compare(start, digits.size(), digits) == 0;
 }
 
-PasskeyReport run_passkey(LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer, const PasskeyOptions& options,
+PasskeyReport run_passkey(model::LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer, const PasskeyOptions& options,
                           const std::function<void(int64_t, int64_t)>& on_trial) {
   if (options.lengths.empty() || options.depths.empty()) fail("passkey: the lengths and depths must not be empty");
   if (options.trials < 1) fail("passkey: trials = {}: must be at least 1", options.trials);

@@ -51,7 +51,7 @@ bool passkey_success(const std::string& generated, int64_t key);
 
 // Fails on an empty grid, trials < 1, max_new_tokens < 6 or a depth outside [0, 1]; lengths are
 // the caller's to bound (eval_limits.h). `on_trial(done, total)` reports progress.
-PasskeyReport run_passkey(LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer, const PasskeyOptions& options,
+PasskeyReport run_passkey(model::LlamaForCausalLMImpl& model, const data::Tokenizer& tokenizer, const PasskeyOptions& options,
                           const std::function<void(int64_t, int64_t)>& on_trial = {});
 
 }  // namespace ctxext::eval

@@ -20,7 +20,7 @@ int64_t sliding_window_count(int64_t n, int64_t window, int64_t stride) {
 }
 
 // tokens: [n] int64
-SlidingPerplexity sliding_perplexity(LlamaForCausalLMImpl& model, const torch::Tensor& tokens, int64_t window,
+SlidingPerplexity sliding_perplexity(model::LlamaForCausalLMImpl& model, const torch::Tensor& tokens, int64_t window,
                                      int64_t stride, int64_t chunk,
                                      const std::function<void(int64_t, int64_t)>& on_window) {
   if (tokens.dim() != 1 || tokens.scalar_type() != torch::kInt64)
@@ -34,7 +34,7 @@ SlidingPerplexity sliding_perplexity(LlamaForCausalLMImpl& model, const torch::T
   if (chunk < 1) fail("sliding perplexity: chunk = {}: must be at least 1", chunk);
 
   torch::InferenceMode inference;
-  ModeGuard eval_mode(model, /*training=*/false);
+  model::ModeGuard eval_mode(model, /*training=*/false);
   const auto device = model.model->embed_tokens->weight.device();
   const auto ids = tokens.to(device);
   const int64_t total_windows = sliding_window_count(n, window, stride);

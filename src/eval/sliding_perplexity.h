@@ -29,7 +29,7 @@ struct SlidingPerplexity {
 // positions at a time. `on_window(done, total)` is called after each window (progress). Runs in
 // eval mode without autograd; fails naming the window when its NLL is not finite (NaN weights).
 // With stride = window = n it is the plain perplexity of one forward pass over all n tokens.
-SlidingPerplexity sliding_perplexity(LlamaForCausalLMImpl& model, const torch::Tensor& tokens, int64_t window,
+SlidingPerplexity sliding_perplexity(model::LlamaForCausalLMImpl& model, const torch::Tensor& tokens, int64_t window,
                                      int64_t stride, int64_t chunk = 1024,
                                      const std::function<void(int64_t, int64_t)>& on_window = {});
 

@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 
-namespace ctxext {
+namespace ctxext::io {
 namespace fs = std::filesystem;
 namespace {
 
@@ -142,4 +142,4 @@ void AtomicFolder::commit(const std::string& marker_name, const std::string& mar
   if (!marker_name.empty()) write_file_atomic(final_path_ / marker_name, marker_text);
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::io

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-namespace ctxext {
+namespace ctxext::io {
 
 // Writes `bytes` to `file` through a temp file in the same folder, fsync, rename, fsync of the folder.
 void write_file_atomic(const std::filesystem::path& file, const std::string& bytes);
@@ -57,4 +57,4 @@ class AtomicFolder {
   bool committed_ = false;
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::io

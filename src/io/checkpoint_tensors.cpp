@@ -13,7 +13,7 @@
 #include "io/safetensors.h"
 #include "io/strict_json.h"
 
-namespace ctxext {
+namespace ctxext::io {
 namespace fs = std::filesystem;
 namespace {
 
@@ -139,4 +139,4 @@ void write_checkpoint_tensors(const fs::path& folder, const std::map<std::string
             folder.string());
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::io

@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-namespace ctxext {
+namespace ctxext::io {
 
 // Reads all tensors of the folder (model.safetensors wins when both layouts are present). The
 // index's shard names must be plain file names in the folder; every tensor must be in the shard
@@ -22,4 +22,4 @@ std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::filesyst
 void write_checkpoint_tensors(const std::filesystem::path& folder, const std::map<std::string, torch::Tensor>& tensors,
                               int64_t max_shard_bytes = int64_t(5) << 30);
 
-}  // namespace ctxext
+}  // namespace ctxext::io

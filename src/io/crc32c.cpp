@@ -13,7 +13,7 @@
 
 #include "core/error.h"
 
-namespace ctxext {
+namespace ctxext::io {
 namespace {
 
 constexpr uint32_t kPolynomial = 0x82F63B78;  // 0x1EDC6F41 bit-reversed
@@ -103,4 +103,4 @@ FileChecksum file_crc32c(const std::filesystem::path& file) {
   return sum;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::io

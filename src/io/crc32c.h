@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 
-namespace ctxext {
+namespace ctxext::io {
 
 // The CRC-32C of `size` bytes following bytes whose CRC-32C is `previous` (0: none), so a file may
 // be summed in pieces: crc32c(b, nb, crc32c(a, na)) == crc32c(a + b).
@@ -23,4 +23,4 @@ struct FileChecksum {
 // Reads `file` once, sequentially. Fails "<file>: cannot read (<reason>)" when it cannot.
 FileChecksum file_crc32c(const std::filesystem::path& file);
 
-}  // namespace ctxext
+}  // namespace ctxext::io

@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 
-namespace ctxext {
+namespace ctxext::io {
 
 std::shared_ptr<MappedFile> MappedFile::open(const std::filesystem::path& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -38,4 +38,4 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(data_, size_);
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::io

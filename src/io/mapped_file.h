@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <memory>
 
-namespace ctxext {
+namespace ctxext::io {
 
 class MappedFile {
  public:
@@ -24,4 +24,4 @@ class MappedFile {
   uint64_t size_;
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::io

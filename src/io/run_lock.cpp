@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "core/log.h"
 
-namespace ctxext {
+namespace ctxext::io {
 namespace fs = std::filesystem;
 namespace {
 
@@ -127,4 +127,4 @@ RunLock::~RunLock() {
   if (created_folder_) ::rmdir(folder_.c_str());  // only if empty: the run wrote nothing
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::io

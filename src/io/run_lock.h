@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <string>
 
-namespace ctxext {
+namespace ctxext::io {
 
 inline constexpr const char* kRunLockFile = ".lock";
 
@@ -33,4 +33,4 @@ class RunLock {
   bool created_folder_ = false;
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::io

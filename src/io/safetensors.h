@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-namespace ctxext {
+namespace ctxext::io {
 
 // Name -> tensor. Tensors are CPU views of the file, mapped copy-on-write: in-place changes stay
 // in memory, never reach the file. The mapping lives as long as any tensor does. Data not aligned
@@ -30,4 +30,4 @@ SafetensorsContent read_safetensors(const std::filesystem::path& file);
 void write_safetensors(const std::filesystem::path& file, const std::map<std::string, torch::Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
-}  // namespace ctxext
+}  // namespace ctxext::io

@@ -2,7 +2,7 @@
 
 #include <array>
 
-namespace ctxext {
+namespace ctxext::io {
 namespace {
 
 // The reference crate's `Dtype` enum lists types in increasing alignment; it writes tensors in
@@ -46,4 +46,4 @@ std::string safetensors_dtype_names() {
   return out;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::io

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-namespace ctxext {
+namespace ctxext::io {
 
 struct SafetensorsDtype {
   const char* name;      // as written in the header: "F32", "BF16", ...
@@ -21,4 +21,4 @@ const SafetensorsDtype* safetensors_dtype(c10::ScalarType type);
 // "F64, F32, ..." for messages.
 std::string safetensors_dtype_names();
 
-}  // namespace ctxext
+}  // namespace ctxext::io

@@ -14,7 +14,7 @@
 #include "io/safetensors_dtype.h"
 #include "io/strict_json.h"
 
-namespace ctxext {
+namespace ctxext::io {
 namespace {
 
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference's MAX_HEADER_SIZE
@@ -144,4 +144,4 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path) {
   return content;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::io

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ctxext {
+namespace ctxext::io {
 namespace {
 
 struct Item {
@@ -80,4 +80,4 @@ void write_safetensors(const std::filesystem::path& file, const std::map<std::st
   out.commit();
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::io

@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-namespace ctxext {
+namespace ctxext::io {
 
 nlohmann::json parse_strict_json(std::string_view text, const std::string& what) {
   using nlohmann::json;
@@ -41,4 +41,4 @@ std::string json_excerpt(const nlohmann::json& value, size_t max_chars) {
   return text;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::io

@@ -8,7 +8,7 @@
 
 #include "core/utf8.h"
 
-namespace ctxext {
+namespace ctxext::io {
 
 // Deepest nesting of arrays and objects accepted (the reference safetensors reader stops at 128).
 inline constexpr int kMaxJsonDepth = 128;
@@ -20,4 +20,4 @@ nlohmann::json parse_strict_json(std::string_view text, const std::string& what)
 // A value as JSON text for an error message, cut to at most max_chars ("..." marks the cut).
 std::string json_excerpt(const nlohmann::json& value, size_t max_chars = 80);
 
-}  // namespace ctxext
+}  // namespace ctxext::io

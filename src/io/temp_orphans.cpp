@@ -9,7 +9,7 @@
 #include "core/log.h"
 #include "io/atomic_folder.h"
 
-namespace ctxext {
+namespace ctxext::io {
 namespace fs = std::filesystem;
 
 std::vector<fs::path> remove_orphaned_temporaries(const fs::path& folder) {
@@ -37,4 +37,4 @@ std::vector<fs::path> remove_orphaned_temporaries(const fs::path& folder) {
   return removed;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::io

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <vector>
 
-namespace ctxext {
+namespace ctxext::io {
 
 // Removes, directly inside `folder`, every such temporary whose writer is no longer running on this
 // host (kill(pid, 0) says no such process), logging one line per removal; an entry whose pid is alive
@@ -14,4 +14,4 @@ namespace ctxext {
 // Only call this on a folder no other host writes to (a run folder held under io/run_lock.h).
 std::vector<std::filesystem::path> remove_orphaned_temporaries(const std::filesystem::path& folder);
 
-}  // namespace ctxext
+}  // namespace ctxext::io

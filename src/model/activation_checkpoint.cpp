@@ -3,7 +3,7 @@
 #include <torch/autograd.h>
 #include <torch/custom_class.h>
 
-namespace ctxext {
+namespace ctxext::model {
 
 namespace {
 
@@ -53,4 +53,4 @@ torch::Tensor checkpointed(const Block& block, const torch::Tensor& x, std::func
   return CheckpointFunction::apply(x, holder);
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

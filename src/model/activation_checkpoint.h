@@ -5,7 +5,7 @@
 
 #include <functional>
 
-namespace ctxext {
+namespace ctxext::model {
 
 using Block = std::function<torch::Tensor(const torch::Tensor&)>;
 
@@ -17,4 +17,4 @@ using Block = std::function<torch::Tensor(const torch::Tensor&)>;
 torch::Tensor checkpointed(const Block& block, const torch::Tensor& x, std::function<void()> before_backward = {},
                            std::function<void()> after_backward = {});
 
-}  // namespace ctxext
+}  // namespace ctxext::model

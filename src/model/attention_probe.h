@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace ctxext {
+namespace ctxext::model {
 
 struct AttentionProbe {
   std::vector<int64_t> queries;              // query rows in the call's sequence, each in [0, s)
@@ -16,4 +16,4 @@ struct AttentionProbe {
                                              // row r over keys 0..queries[r], zero past it (causal)
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::model

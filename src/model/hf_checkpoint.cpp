@@ -12,7 +12,7 @@
 #include "io/checkpoint_tensors.h"
 #include "model/hf_config.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 namespace {
 
@@ -108,7 +108,7 @@ HfCheckpoint read_hf_checkpoint(const std::filesystem::path& folder) {
   if (!std::filesystem::is_directory(folder)) fail("{}: not a folder (expected an HF model folder)", folder.string());
   HfCheckpoint checkpoint;
   checkpoint.config = read_hf_config(folder / "config.json");
-  checkpoint.tensors = read_checkpoint_tensors(folder);
+  checkpoint.tensors = io::read_checkpoint_tensors(folder);
   validate_checkpoint_tensors(checkpoint.tensors, checkpoint.config, folder.string());
   return checkpoint;
 }
@@ -127,7 +127,7 @@ void copy_tensors_into(LlamaForCausalLMImpl& model, const std::map<std::string, 
 }
 
 LlamaForCausalLM load_hf_model(const std::filesystem::path& folder, torch::Dtype dtype,
-                               const std::optional<RopeOptions>& rope) {
+                               const std::optional<rope::RopeOptions>& rope) {
   auto checkpoint = read_hf_checkpoint(folder);
   if (rope) checkpoint.config.rope = *rope;
   LlamaForCausalLM model{nullptr};
@@ -157,9 +157,9 @@ void export_hf_checkpoint(const std::map<std::string, torch::Tensor>& tensors, c
     if (!is_rotary_buffer(name)) weights[name] = tensor;
   const auto dtype = checkpoint_dtype(weights, "export");
 
-  AtomicFolder folder(out);
+  io::AtomicFolder folder(out);
   write_hf_config(folder.path() / "config.json", config, dtype);
-  write_checkpoint_tensors(folder.path(), weights, options.max_shard_bytes);
+  io::write_checkpoint_tensors(folder.path(), weights, options.max_shard_bytes);
   if (!options.tokenizer_source.empty()) {
     for (const char* name : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                              "generation_config.json"}) {
@@ -168,8 +168,8 @@ void export_hf_checkpoint(const std::map<std::string, torch::Tensor>& tensors, c
     }
   }
   if (!options.training_record.empty())
-    write_file_atomic(folder.path() / "ctxext_training.json", options.training_record);
+    io::write_file_atomic(folder.path() / "ctxext_training.json", options.training_record);
   folder.commit();
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -13,7 +13,7 @@
 #include "model/llama_config.h"
 #include "model/llama_model.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 // Name -> shape of every tensor a checkpoint of `config` holds ("lm_head.weight" absent when tied).
 std::map<std::string, std::vector<int64_t>> expected_tensor_shapes(const LlamaConfig& config);
@@ -38,7 +38,7 @@ HfCheckpoint read_hf_checkpoint(const std::filesystem::path& folder);
 // A model on the CPU in `dtype` with the checkpoint's weights. `rope` replaces the RoPE options of
 // config.json (evaluate or fine-tune with another method than the checkpoint's).
 LlamaForCausalLM load_hf_model(const std::filesystem::path& folder, torch::Dtype dtype = torch::kFloat32,
-                               const std::optional<RopeOptions>& rope = std::nullopt);
+                               const std::optional<rope::RopeOptions>& rope = std::nullopt);
 
 // Copies checkpoint tensors into the model's parameters of the same names (converting dtype).
 void copy_tensors_into(LlamaForCausalLMImpl& model, const std::map<std::string, torch::Tensor>& tensors,
@@ -61,4 +61,4 @@ struct ExportOptions {
 void export_hf_checkpoint(const std::map<std::string, torch::Tensor>& tensors, const LlamaConfig& config,
                           const std::filesystem::path& out, const ExportOptions& options = {});
 
-}  // namespace ctxext
+}  // namespace ctxext::model

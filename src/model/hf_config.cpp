@@ -9,10 +9,10 @@
 #include "model/hf_rope.h"
 #include "model/json_fields.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 LlamaConfig read_hf_config(const std::filesystem::path& file) {
-  return parse_hf_config(parse_strict_json(read_text_file(file, "an HF model config (is this an HF model folder?)"),
+  return parse_hf_config(io::parse_strict_json(read_text_file(file, "an HF model config (is this an HF model folder?)"),
                                           file.string()),
                          file.string());
 }
@@ -98,7 +98,7 @@ nlohmann::json hf_config_json(const LlamaConfig& c, torch::Dtype dtype) {
 }
 
 void write_hf_config(const std::filesystem::path& file, const LlamaConfig& config, torch::Dtype dtype) {
-  write_file_atomic(file, hf_config_json(config, dtype).dump(2) + "\n");
+  io::write_file_atomic(file, hf_config_json(config, dtype).dump(2) + "\n");
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -10,7 +10,7 @@
 
 #include "model/llama_config.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 // Errors name the file and the key: a missing required field, a wrong type, inconsistent head
 // counts, an unknown RoPE type, a non-LLaMA architecture.
@@ -21,4 +21,4 @@ LlamaConfig parse_hf_config(const nlohmann::json& json, const std::string& origi
 nlohmann::json hf_config_json(const LlamaConfig& config, torch::Dtype dtype);
 void write_hf_config(const std::filesystem::path& file, const LlamaConfig& config, torch::Dtype dtype);
 
-}  // namespace ctxext
+}  // namespace ctxext::model

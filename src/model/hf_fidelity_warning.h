@@ -3,10 +3,10 @@
 #pragma once
 #include "model/llama_config.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 // Logs one warning naming the method and the rope_theta stock loaders use; nothing for a method
 // stock loaders compute exactly.
 void warn_if_hf_frequencies_only(const LlamaConfig& config);
 
-}  // namespace ctxext
+}  // namespace ctxext::model

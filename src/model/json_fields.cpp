@@ -3,7 +3,7 @@
 #include "core/error.h"
 #include "io/strict_json.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 JsonFields::JsonFields(const nlohmann::json& object, std::string origin, std::string prefix)
     : object_(&object), origin_(std::move(origin)), prefix_(std::move(prefix)) {
@@ -27,12 +27,12 @@ const nlohmann::json& JsonFields::require(const std::string& key) const {
 }
 
 void JsonFields::reject(const std::string& key, const std::string& reason) const {
-  fail("{}: key '{}' = {}: {}", origin_, key_path(key), has(key) ? json_excerpt(object_->at(key)) : "null", reason);
+  fail("{}: key '{}' = {}: {}", origin_, key_path(key), has(key) ? io::json_excerpt(object_->at(key)) : "null", reason);
 }
 
 void JsonFields::wrong_type(const std::string& key, const char* expected) const {
   const auto& value = object_->at(key);
-  fail("{}: key '{}': expected {}, got {} {}", origin_, key_path(key), expected, value.type_name(), json_excerpt(value));
+  fail("{}: key '{}': expected {}, got {} {}", origin_, key_path(key), expected, value.type_name(), io::json_excerpt(value));
 }
 
 int64_t JsonFields::integer(const std::string& key) const {
@@ -81,4 +81,4 @@ JsonFields JsonFields::object(const std::string& key) const {
   return JsonFields(v, origin_, key_path(key));
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-namespace ctxext {
+namespace ctxext::model {
 
 class JsonFields {
  public:
@@ -41,4 +41,4 @@ class JsonFields {
   std::string prefix_;
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::model

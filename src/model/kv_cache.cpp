@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 KvCache::KvCache(int64_t num_layers) : layers_(static_cast<size_t>(num_layers)) {}
 
@@ -29,4 +29,4 @@ void KvCache::clear() {
   length_ = 0;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

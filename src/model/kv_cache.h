@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace ctxext {
+namespace ctxext::model {
 
 class KvCache {
  public:
@@ -27,4 +27,4 @@ class KvCache {
   int64_t length_ = 0;
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <functional>
 
-namespace ctxext {
+namespace ctxext::model {
 
 struct LayerHooks {
   std::function<void(size_t layer)> before_forward;  // the layer's weights are about to be used
@@ -18,4 +18,4 @@ struct LayerHooks {
   std::function<void(size_t layer)> after_backward;
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::model

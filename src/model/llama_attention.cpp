@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "ops/rope.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& config, int64_t layer_index)
     : rope_(config.rope),
@@ -25,7 +25,7 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& config, int64_t layer_
 
 // x: [b, s, h]; positions: [s]; tables.cos/sin: [s, h_d/2]
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& positions,
-                                          const RopeTables& tables, KvCache* cache, AttentionProbe* probe) {
+                                          const rope::RopeTables& tables, KvCache* cache, AttentionProbe* probe) {
   const int64_t b = x.size(0);
   const int64_t s = x.size(1);
   // The rotation op works in [b, s, n, h_d], the projections' natural layout.
@@ -33,7 +33,7 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
   const auto v = v_proj(x).view({b, s, num_kv_heads_, head_dim_});
 
   std::optional<torch::Tensor> query_scale;
-  if (auto scale = compute_query_scale(rope_, positions, layer_index_); scale.defined()) query_scale = scale;
+  if (auto scale = rope::compute_query_scale(rope_, positions, layer_index_); scale.defined()) query_scale = scale;
 
   // q and k rotated by one op (the query scale on q only); in place when neither needs a gradient.
   auto q = q_proj(x).view({b, s, num_heads_, head_dim_});
@@ -85,7 +85,7 @@ torch::Tensor LlamaAttentionImpl::rotated_queries(const torch::Tensor& x, const 
 }
 
 // x: [1, s, h]; tables.cos/sin: [s, h_d/2]; scale: [s]; k_rot: [1, n_kv, s, h_d] -> [n_h, queries.size(), s]
-torch::Tensor LlamaAttentionImpl::query_probabilities(const torch::Tensor& x, const RopeTables& tables,
+torch::Tensor LlamaAttentionImpl::query_probabilities(const torch::Tensor& x, const rope::RopeTables& tables,
                                                       const std::optional<torch::Tensor>& scale,
                                                       const torch::Tensor& k_rot, const std::vector<int64_t>& queries) {
   const int64_t s = x.size(1);
@@ -114,4 +114,4 @@ torch::Tensor LlamaAttentionImpl::query_probabilities(const torch::Tensor& x, co
   return out;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

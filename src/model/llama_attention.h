@@ -15,7 +15,7 @@
 #include "model/llama_config.h"
 #include "rope/rope_tables.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
@@ -24,7 +24,7 @@ class LlamaAttentionImpl : public torch::nn::Module {
   // x: [b, s, h]; positions: [s] int64 absolute positions of x's tokens;
   // tables: cos/sin [s, h_d/2] for those positions; cache: keys/values of earlier positions (or null);
   // probe: appends this layer's probabilities of probe->queries (b = 1, no cache). Returns [b, s, h].
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const RopeTables& tables,
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const rope::RopeTables& tables,
                         KvCache* cache = nullptr, AttentionProbe* probe = nullptr);
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
@@ -35,11 +35,11 @@ class LlamaAttentionImpl : public torch::nn::Module {
   torch::Tensor rotated_queries(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                 const std::optional<torch::Tensor>& scale);
   // x: [1, s, h]; k_rot: [1, n_kv, s, h_d] -> [n_h, queries.size(), s] float32 (AttentionProbe)
-  torch::Tensor query_probabilities(const torch::Tensor& x, const RopeTables& tables,
+  torch::Tensor query_probabilities(const torch::Tensor& x, const rope::RopeTables& tables,
                                     const std::optional<torch::Tensor>& scale, const torch::Tensor& k_rot,
                                     const std::vector<int64_t>& queries);
 
-  RopeOptions rope_;
+  rope::RopeOptions rope_;
   int64_t layer_index_;
   int64_t num_heads_;
   int64_t num_kv_heads_;
@@ -47,4 +47,4 @@ class LlamaAttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LlamaAttention);
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 int64_t LlamaConfig::num_parameters() const {
   const int64_t d = resolved_head_dim();
@@ -76,4 +76,4 @@ LlamaConfig llama_preset(const std::string& name) {
   fail("unknown model preset '{}' (known: llama2-7b, llama2-13b, llama2-70b, tiny)", name);
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -6,7 +6,7 @@
 #include "core/config.h"
 #include "rope/rope_options.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 struct LlamaConfig {
   int64_t vocab_size = 32000;
@@ -21,7 +21,7 @@ struct LlamaConfig {
   bool tie_word_embeddings = false;
   int64_t bos_token_id = 1;
   int64_t eos_token_id = 2;
-  RopeOptions rope;                  // rope.theta = rope_theta of the checkpoint
+  rope::RopeOptions rope;                  // rope.theta = rope_theta of the checkpoint
 
   int64_t resolved_head_dim() const { return head_dim > 0 ? head_dim : hidden_size / num_attention_heads; }
   int64_t num_parameters() const;
@@ -32,4 +32,4 @@ struct LlamaConfig {
 // "llama2-7b", "llama2-13b", "llama2-70b", "tiny". Unknown names throw listing the known ones.
 LlamaConfig llama_preset(const std::string& name);
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-namespace ctxext {
+namespace ctxext::model {
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& config, int64_t layer_index) {
   self_attn = register_module("self_attn", LlamaAttention(config, layer_index));
@@ -14,9 +14,9 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& config, int64_t 
 
 // x: [b, s, h]; positions: [s]; tables.cos/sin: [s, h_d/2]
 torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& positions,
-                                             const RopeTables& tables, KvCache* cache, AttentionProbe* probe) {
+                                             const rope::RopeTables& tables, KvCache* cache, AttentionProbe* probe) {
   const auto h = x + self_attn(input_layernorm(x), positions, tables, cache, probe);
   return h + mlp(post_attention_layernorm(h));
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -7,14 +7,14 @@
 #include "model/llama_mlp.h"
 #include "model/rms_norm.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
   LlamaDecoderLayerImpl(const LlamaConfig& config, int64_t layer_index);
 
   // x: [b, s, h]; positions: [s]; tables: cos/sin [s, h_d/2]; probe: see LlamaAttention. Returns [b, s, h].
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const RopeTables& tables,
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const rope::RopeTables& tables,
                         KvCache* cache = nullptr, AttentionProbe* probe = nullptr);
 
   LlamaAttention self_attn{nullptr};
@@ -23,4 +23,4 @@ class LlamaDecoderLayerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LlamaDecoderLayer);
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -3,7 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
-namespace ctxext {
+namespace ctxext::model {
 
 void init_llama_weights(LlamaForCausalLMImpl& model, uint64_t seed, double std) {
   torch::NoGradGuard no_grad;
@@ -31,4 +31,4 @@ LlamaForCausalLM make_random_llama(const LlamaConfig& config, uint64_t seed, tor
   return model;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

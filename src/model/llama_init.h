@@ -6,7 +6,7 @@
 
 #include "model/llama_model.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 // std: HF's initializer_range (0.02 for LLaMA).
 void init_llama_weights(LlamaForCausalLMImpl& model, uint64_t seed, double std = 0.02);
@@ -15,4 +15,4 @@ void init_llama_weights(LlamaForCausalLMImpl& model, uint64_t seed, double std =
 LlamaForCausalLM make_random_llama(const LlamaConfig& config, uint64_t seed, torch::Dtype dtype = torch::kFloat32,
                                    double std = 0.02);
 
-}  // namespace ctxext
+}  // namespace ctxext::model

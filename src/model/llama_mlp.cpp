@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-namespace ctxext {
+namespace ctxext::model {
 
 LlamaMLPImpl::LlamaMLPImpl(int64_t hidden_size, int64_t intermediate_size) {
   const auto linear = [](int64_t in, int64_t out) { return torch::nn::LinearOptions(in, out).bias(false); };
@@ -16,4 +16,4 @@ torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x) {
   return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -4,7 +4,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
-namespace ctxext {
+namespace ctxext::model {
 
 class LlamaMLPImpl : public torch::nn::Module {
  public:
@@ -16,4 +16,4 @@ class LlamaMLPImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LlamaMLP);
 
-}  // namespace ctxext
+}  // namespace ctxext::model

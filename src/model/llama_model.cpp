@@ -6,7 +6,7 @@
 #include "model/activation_checkpoint.h"
 #include "rope/rope_tables.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& config) : config_(config) {
   config.validate("LLaMA config");
@@ -23,7 +23,7 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, KvCache* c
   const auto positions =
       torch::arange(past, past + s, torch::TensorOptions().dtype(torch::kInt64).device(input_ids.device()));
   // One table for all layers; dynamic NTK sees the longest position + 1, as HF's forward does.
-  const auto tables = compute_rope_tables(config_.rope, config_.resolved_head_dim(), positions, past + s);
+  const auto tables = rope::compute_rope_tables(config_.rope, config_.resolved_head_dim(), positions, past + s);
 
   auto x = embed_tokens(input_ids);
   const bool checkpoint = activation_checkpointing_ && is_training() && torch::GradMode::is_enabled() && !cache;
@@ -66,4 +66,4 @@ torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden) {
   return torch::nn::functional::linear(hidden, weight).to(torch::kFloat32);
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -14,7 +14,7 @@
 #include "model/llama_decoder_layer.h"
 #include "model/rms_norm.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 // HF's LlamaModel: embeddings, decoder layers, final norm.
 class LlamaModelImpl : public torch::nn::Module {
@@ -66,4 +66,4 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LlamaForCausalLM);
 
-}  // namespace ctxext
+}  // namespace ctxext::model

@@ -4,7 +4,7 @@
 #pragma once
 #include <torch/nn/module.h>
 
-namespace ctxext {
+namespace ctxext::model {
 
 class ModeGuard {
  public:
@@ -21,4 +21,4 @@ class ModeGuard {
   bool was_training_;
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::model

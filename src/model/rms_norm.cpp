@@ -4,7 +4,7 @@
 
 #include "ops/rms_norm.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 RMSNormImpl::RMSNormImpl(int64_t hidden_size, double eps_) : eps(eps_) {
   weight = register_parameter("weight", torch::ones({hidden_size}));
@@ -14,4 +14,4 @@ RMSNormImpl::RMSNormImpl(int64_t hidden_size, double eps_) : eps(eps_) {
 // weight * (x32 * rsqrt(mean(x32^2) + eps)).to(x.dtype), in one pass forward and one backward.
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) { return ops::rms_norm(x, weight, eps); }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

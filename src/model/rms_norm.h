@@ -4,7 +4,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
-namespace ctxext {
+namespace ctxext::model {
 
 class RMSNormImpl : public torch::nn::Module {
  public:
@@ -17,4 +17,4 @@ class RMSNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RMSNorm);
 
-}  // namespace ctxext
+}  // namespace ctxext::model

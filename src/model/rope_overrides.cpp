@@ -2,12 +2,12 @@
 
 #include "core/config.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
-RopeOptions apply_rope_overrides(const RopeOptions& base, const std::vector<std::string>& assignments) {
+rope::RopeOptions apply_rope_overrides(const rope::RopeOptions& base, const std::vector<std::string>& assignments) {
   if (assignments.empty()) return base;
   const auto config = Config::parse("{}", "RoPE overrides", assignments);
-  return parse_rope_options(config.root(), base);
+  return rope::parse_rope_options(config.root(), base);
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::model

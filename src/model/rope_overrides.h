@@ -6,9 +6,9 @@
 
 #include "rope/rope_options.h"
 
-namespace ctxext {
+namespace ctxext::model {
 
 // Unknown keys and bad values fail naming the assignment. No assignments: `base` unchanged.
-RopeOptions apply_rope_overrides(const RopeOptions& base, const std::vector<std::string>& assignments);
+rope::RopeOptions apply_rope_overrides(const rope::RopeOptions& base, const std::vector<std::string>& assignments);
 
-}  // namespace ctxext
+}  // namespace ctxext::model

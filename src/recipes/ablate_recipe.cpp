@@ -18,7 +18,7 @@
 #include "recipes/job_config.h"
 #include "recipes/train_recipe.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 namespace fs = std::filesystem;
 
@@ -148,14 +148,14 @@ void AblateRecipe::run() {
 
 nlohmann::json AblateRecipe::evaluate(const MethodRun& run, const fs::path& model_dir, double train_seconds) {
   const auto& method = run.method;
-  LlamaForCausalLM model{nullptr};
+  model::LlamaForCausalLM model{nullptr};
   if (!model_dir.empty()) {
-    model = load_hf_model(model_dir);
+    model = model::load_hf_model(model_dir);
   } else {
     // "none": the base exactly as training would have started from it.
     const auto& job = run.job;
-    model = job.model.path.empty() ? make_random_llama(job.model.preset_config, static_cast<uint64_t>(job.runtime.seed))
-                                   : load_hf_model(job.model.path);
+    model = job.model.path.empty() ? model::make_random_llama(job.model.preset_config, static_cast<uint64_t>(job.runtime.seed))
+                                   : model::load_hf_model(job.model.path);
   }
   const auto& rope = model->config().rope;
   const auto tokenizer = data::Tokenizer::load(tokenizer_);
@@ -170,7 +170,7 @@ nlohmann::json AblateRecipe::evaluate(const MethodRun& run, const fs::path& mode
 }
 
 void AblateRecipe::write_results(const nlohmann::json& results) const {
-  write_file_atomic(output_dir_ / "results.json", results.dump(2) + "\n");
+  io::write_file_atomic(output_dir_ / "results.json", results.dump(2) + "\n");
 
   // One table: a row per method, perplexity and mean passkey accuracy (over depths) per length.
   std::vector<std::string> header = {"method", "rope", "train s"};
@@ -199,7 +199,7 @@ void AblateRecipe::write_results(const nlohmann::json& results) const {
       nlohmann::json(eval_.passkey.depths).dump(), eval_.passkey.trials,
       eval_.longbench.tasks.empty() ? "" : " LB: LongBench score (100 x mean over samples, LongBench's metric).",
       eval::markdown_table(header, rows));
-  write_file_atomic(output_dir_ / "results.md", md);
+  io::write_file_atomic(output_dir_ / "results.md", md);
   std::cout << md << std::flush;
   log::info("results: {} and {}", (output_dir_ / "results.json").string(), (output_dir_ / "results.md").string());
 
@@ -208,4 +208,4 @@ void AblateRecipe::write_results(const nlohmann::json& results) const {
                     output_dir_.string() + ": results.json and results.md are written");
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -32,7 +32,7 @@
 #include "eval/eval_suite.h"
 #include "recipes/job_config.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 struct AblationMethod {
   std::string name;
@@ -71,4 +71,4 @@ class AblateRecipe {
   bool plots_ = true;
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

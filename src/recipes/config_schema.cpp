@@ -7,7 +7,7 @@
 #include "rope/rope_method.h"
 #include "rope/rope_options.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 const std::vector<ConfigSectionSpec>& config_sections() {
   static const std::vector<ConfigSectionSpec> sections = {
@@ -36,9 +36,9 @@ const std::vector<ConfigSectionSpec>& config_sections() {
 namespace {
 
 // A number `key` accepts other than its default, for the schema test's example.
-std::string example_number(const RopeKey& key) {
-  const RopeOptions defaults;
-  const double now = key.kind == RopeKey::Kind::integer ? static_cast<double>(defaults.*key.integer)
+std::string example_number(const rope::RopeKey& key) {
+  const rope::RopeOptions defaults;
+  const double now = key.kind == rope::RopeKey::Kind::integer ? static_cast<double>(defaults.*key.integer)
                                                         : defaults.*key.number;
   for (double candidate : {now * 2, now + 1, key.min + 1, key.min + 0.5})
     if (candidate != now && key.check(candidate).empty()) return fmt::format("{}", candidate);
@@ -48,10 +48,10 @@ std::string example_number(const RopeKey& key) {
 // The rows of the `rope:` section, from the RoPE registry (rope/rope_options.h, rope/rope_method.h).
 std::vector<ConfigKeySpec> rope_rows() {
   std::vector<ConfigKeySpec> rows;
-  rows.push_back({"rope.type", "one of", "none", true, fmt::format("{}", fmt::join(rope_method_names(), ", ")),
+  rows.push_back({"rope.type", "one of", "none", true, fmt::format("{}", fmt::join(rope::rope_method_names(), ", ")),
                   "yarn", "", "the method (each described in docs/rope.md); none keeps the model's RoPE"});
-  for (const auto& k : rope_option_keys()) {
-    using Kind = RopeKey::Kind;
+  for (const auto& k : rope::rope_option_keys()) {
+    using Kind = rope::RopeKey::Kind;
     ConfigKeySpec row;
     row.key = std::string("rope.") + k.name;
     row.effect = k.help;
@@ -61,7 +61,7 @@ std::vector<ConfigKeySpec> rope_rows() {
     if (k.kind == Kind::boolean) {
       range = "true, false";
     } else {
-      const std::string low = fmt::format("{} {}", k.lower == RopeKey::Lower::exclusive ? ">" : ">=", k.min);
+      const std::string low = fmt::format("{} {}", k.lower == rope::RopeKey::Lower::exclusive ? ">" : ">=", k.min);
       range = k.max < 1e12 ? fmt::format("{}, <= {}", low, k.max) : low;
       if (k.zero_means) range = fmt::format("0 ({}) or {}", k.zero_means, range);
       if (k.greater_than) range += fmt::format(", > {}", k.greater_than);
@@ -71,7 +71,7 @@ std::vector<ConfigKeySpec> rope_rows() {
       case Kind::integer: row.type = "integer"; row.example = example_number(k); break;
       case Kind::boolean:
         row.type = "boolean";
-        row.example = RopeOptions{}.*k.boolean ? "false" : "true";
+        row.example = rope::RopeOptions{}.*k.boolean ? "false" : "true";
         break;
       case Kind::optional_number: row.type = "number"; row.example = "1.5"; break;
       case Kind::number_list:
@@ -234,4 +234,4 @@ std::string config_reference_markdown() {
   return out;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 struct ConfigKeySpec {
   std::string key;           // "train.lr"
@@ -32,4 +32,4 @@ const std::vector<ConfigKeySpec>& config_schema();
 // The key reference of docs/config.md: one Markdown table per section.
 std::string config_reference_markdown();
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

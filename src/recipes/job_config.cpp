@@ -6,7 +6,7 @@
 
 #include "model/hf_config.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 RuntimeOptions parse_runtime_options(const ConfigNode& node) {
   RuntimeOptions o;
@@ -26,10 +26,10 @@ ExportSectionOptions parse_export_options(const ConfigNode& node) {
   return o;
 }
 
-RopeOptions model_rope_defaults(const ModelOptions& model) {
+rope::RopeOptions model_rope_defaults(const ModelOptions& model) {
   if (model.path.empty()) return model.preset_config.rope;
   const auto file = std::filesystem::path(model.path) / "config.json";
-  return std::filesystem::exists(file) ? read_hf_config(file).rope : RopeOptions{};
+  return std::filesystem::exists(file) ? model::read_hf_config(file).rope : rope::RopeOptions{};
 }
 
 JobConfig parse_job_config(const Config& config) {
@@ -37,10 +37,10 @@ JobConfig parse_job_config(const Config& config) {
   JobConfig job;
   job.model = parse_model_options(root.child("model"));
   job.rope_given = root.has("rope");
-  job.rope = parse_rope_options(root.child("rope"), model_rope_defaults(job.model));
+  job.rope = rope::parse_rope_options(root.child("rope"), model_rope_defaults(job.model));
   job.data = data::parse_data_options(root.child("data"));
-  job.train = parse_train_options(root.child("train"));
-  job.checkpoint = parse_checkpoint_options(root.child("checkpoint"));
+  job.train = train::parse_train_options(root.child("train"));
+  job.checkpoint = train::parse_checkpoint_options(root.child("checkpoint"));
   job.export_options = parse_export_options(root.child("export"));
   job.runtime = parse_runtime_options(root.child("runtime"));
   job.output_dir = root.get<std::string>("output_dir", "runs/default");
@@ -71,4 +71,4 @@ std::string JobConfig::tokenizer_path() const {
   return "";
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -10,7 +10,7 @@
 #include "rope/rope_options.h"
 #include "train/train_options.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 struct RuntimeOptions {
   int threads = 0;             // intra-op threads; 0 = all cores
@@ -30,11 +30,11 @@ ExportSectionOptions parse_export_options(const ConfigNode& node);
 
 struct JobConfig {
   ModelOptions model;
-  RopeOptions rope;            // over the model's own RoPE settings (rope.type none: unchanged)
+  rope::RopeOptions rope;            // over the model's own RoPE settings (rope.type none: unchanged)
   bool rope_given = false;     // the config has a rope: section
   data::DataOptions data;
-  TrainOptions train;
-  CheckpointOptions checkpoint;
+  train::TrainOptions train;
+  train::CheckpointOptions checkpoint;
   ExportSectionOptions export_options;
   RuntimeOptions runtime;
   std::string output_dir;
@@ -49,9 +49,9 @@ struct JobConfig {
 
 // The RoPE settings the `rope:` section applies over: model.path's config.json (built-in defaults when
 // the folder has none yet: loading the weights then fails on its own), or the preset's.
-RopeOptions model_rope_defaults(const ModelOptions& model);
+rope::RopeOptions model_rope_defaults(const ModelOptions& model);
 
 // Parses every section once: the model first, then `rope:` over model_rope_defaults(), then the rest.
 JobConfig parse_job_config(const Config& config);
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 ModelOptions parse_model_options(const ConfigNode& node) {
   ModelOptions o;
@@ -19,9 +19,9 @@ ModelOptions parse_model_options(const ConfigNode& node) {
     fail("{}: model.dtype was removed: precision is train.precision (auto | fp32 | bf16); delete the key",
          node.where("dtype"));
   if (!o.preset.empty()) {
-    LlamaConfig& c = o.preset_config;
+    model::LlamaConfig& c = o.preset_config;
     try {
-      c = llama_preset(o.preset);
+      c = model::llama_preset(o.preset);
     } catch (const Error& e) {
       node.reject("preset", std::string(e.what()) + "; a preset is a built-in shape with random weights (tests, "
                                                     "benchmarks): for real weights give model.path");
@@ -43,4 +43,4 @@ ModelOptions parse_model_options(const ConfigNode& node) {
   return o;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -12,14 +12,14 @@
 #include "core/config.h"
 #include "model/llama_config.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 struct ModelOptions {
   std::string path;               // HF folder; empty when preset is used
   std::string preset;             // empty when path is used
-  LlamaConfig preset_config;      // the preset with its overrides (preset only)
+  model::LlamaConfig preset_config;      // the preset with its overrides (preset only)
 };
 
 ModelOptions parse_model_options(const ConfigNode& node);
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -10,23 +10,23 @@
 #include "data/tokenizer.h"
 #include "model/hf_config.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 namespace {
 
 namespace fs = std::filesystem;
 
 // The model's shape and RoPE settings: config.json of model.path (never the weights), or the preset.
-LlamaConfig model_shape(const JobConfig& job, const std::string& source) {
+model::LlamaConfig model_shape(const JobConfig& job, const std::string& source) {
   if (job.model.path.empty()) return job.model.preset_config;
   const fs::path file = fs::path(job.model.path) / "config.json";
   const std::string kind = file_kind(file);
   if (kind != "is a regular file")
     fail("{}: model.path {} has no config.json ({} {}): give the HF model folder itself (config.json, "
          "*.safetensors, tokenizer.model)", source, job.model.path, file.string(), kind);
-  return read_hf_config(file);
+  return model::read_hf_config(file);
 }
 
-void check_tokenizer(const JobConfig& job, const LlamaConfig& model, const std::string& source) {
+void check_tokenizer(const JobConfig& job, const model::LlamaConfig& model, const std::string& source) {
   const std::string path = job.tokenizer_path();
   if (path.empty()) fail("{}: data.tokenizer is required when the model is a preset", source);
   const std::string kind = file_kind(path);
@@ -56,9 +56,9 @@ void preflight_check(const JobConfig& job, const std::string& source) {
   if (job.runtime.device == "cuda" && !torch::cuda::is_available())
     fail("{}: runtime.device = cuda but no CUDA device is available; set runtime.device=cpu or run on a GPU machine",
          source);
-  const LlamaConfig model = model_shape(job, source);
+  const model::LlamaConfig model = model_shape(job, source);
   check_tokenizer(job, model, source);
   check_data_file(job, source);
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -7,11 +7,11 @@
 
 #include "recipes/job_config.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 // runtime.device, the model's config.json, the tokenizer (present, vocabulary within the model's) and
 // data.path (a readable regular file).
 // `source` names the config in messages.
 void preflight_check(const JobConfig& job, const std::string& source);
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "train/checkpoint_store.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 namespace fs = std::filesystem;
 namespace {
 
@@ -135,8 +135,8 @@ std::vector<ConfigChange> config_changes(const std::map<std::string, std::string
 }
 
 ResumeDecision check_resume(const fs::path& checkpoint, const Config& config, const JobConfig& job, int64_t steps) {
-  if (!fs::exists(checkpoint / kCommitMarker))
-    fail("{}: not a complete checkpoint (no {} marker)", checkpoint.string(), kCommitMarker);
+  if (!fs::exists(checkpoint / train::kCommitMarker))
+    fail("{}: not a complete checkpoint (no {} marker)", checkpoint.string(), train::kCommitMarker);
   const fs::path stored_file = checkpoint / "config.yaml";
   const Config stored = Config::parse(read_file_text(stored_file), stored_file.string());
   std::map<std::string, std::string> before, after;
@@ -170,7 +170,7 @@ ResumeDecision check_resume(const fs::path& checkpoint, const Config& config, co
          checkpoint.string(), fmt::join(refused, "; "), fmt::join(refused_keys, ","));
 
   // 2. A run goes on or stops; it cannot go back.
-  const int64_t at = read_trainer_state(checkpoint).step;
+  const int64_t at = train::read_trainer_state(checkpoint).step;
   std::vector<std::string> length_text;
   for (const auto& change : length)
     length_text.push_back(fmt::format("{} {} -> {}", change.key, change.before, change.after));
@@ -187,13 +187,13 @@ ResumeDecision check_resume(const fs::path& checkpoint, const Config& config, co
   // 3. At the last step: complete when it is this output_dir's newest checkpoint and the export
   //    (written after the final checkpoint) is newer than it.
   std::error_code ec;
-  const auto latest = find_latest_checkpoint(job.output_dir);
+  const auto latest = train::find_latest_checkpoint(job.output_dir);
   if (!latest || !fs::equivalent(*latest, checkpoint, ec)) return ResumeDecision::resume;
   const fs::path exported = fs::path(job.output_dir) / "export";
   if (job.export_options.enabled) {
     const auto exported_at = fs::last_write_time(exported, ec);
     if (ec) return ResumeDecision::resume;
-    const auto checkpointed_at = fs::last_write_time(checkpoint / kCommitMarker, ec);
+    const auto checkpointed_at = fs::last_write_time(checkpoint / train::kCommitMarker, ec);
     if (ec || exported_at < checkpointed_at) return ResumeDecision::resume;
   }
   log::info("{}: already complete at step {} ({}{}); nothing to train. Raise train.steps or train.epochs to train "
@@ -202,4 +202,4 @@ ResumeDecision check_resume(const fs::path& checkpoint, const Config& config, co
   return ResumeDecision::already_complete;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

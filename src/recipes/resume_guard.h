@@ -18,7 +18,7 @@
 #include "core/config.h"
 #include "recipes/job_config.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 // Whether a different value of `key` ("train.lr") between a checkpoint's config and the resuming
 // run's config changes what was trained.
@@ -55,4 +55,4 @@ enum class ResumeDecision {
 ResumeDecision check_resume(const std::filesystem::path& checkpoint, const Config& config, const JobConfig& job,
                             int64_t steps);
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -23,7 +23,7 @@
 #include "train/gradient_accumulation.h"
 #include "train/lr_schedule.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 namespace fs = std::filesystem;
 
@@ -82,9 +82,9 @@ void TrainRecipe::setup() {
   std::string refused;  // rank 0's reason to stop, told to every rank so none waits for it
   if (comm_->is_main()) {  // one writer per output_dir; then the temporaries of killed writes go
     try {
-      run_lock_ = std::make_unique<RunLock>(output_dir_);
-      remove_orphaned_temporaries(output_dir_);
-      remove_orphaned_temporaries(output_dir_ / "checkpoints");
+      run_lock_ = std::make_unique<io::RunLock>(output_dir_);
+      io::remove_orphaned_temporaries(output_dir_);
+      io::remove_orphaned_temporaries(output_dir_ / "checkpoints");
     } catch (const Error& e) {
       refused = e.what();
     }
@@ -94,17 +94,17 @@ void TrainRecipe::setup() {
   torch::manual_seed(job_.runtime.seed);
 
   // Model: job_.rope was parsed over the checkpoint's own RoPE settings (model_rope_defaults).
-  const Precision precision = job_.train.precision;
-  const bool bf16 = precision == Precision::bf16 || (precision == Precision::automatic && device().is_cuda());
+  const train::Precision precision = job_.train.precision;
+  const bool bf16 = precision == train::Precision::bf16 || (precision == train::Precision::automatic && device().is_cuda());
   const torch::Dtype dtype = bf16 ? torch::kBFloat16 : torch::kFloat32;
   if (!job_.model.path.empty()) {
-    model_ = load_hf_model(job_.model.path, torch::kFloat32,
-                           job_.rope_given ? std::optional<RopeOptions>(job_.rope) : std::nullopt);
+    model_ = model::load_hf_model(job_.model.path, torch::kFloat32,
+                                  job_.rope_given ? std::optional<rope::RopeOptions>(job_.rope) : std::nullopt);
     model_config_ = model_->config();
   } else {
     model_config_ = job_.model.preset_config;
     if (job_.rope_given) model_config_.rope = job_.rope;
-    model_ = make_random_llama(model_config_, static_cast<uint64_t>(job_.runtime.seed));
+    model_ = model::make_random_llama(model_config_, static_cast<uint64_t>(job_.runtime.seed));
   }
   job_.train.world_size = comm_->world_size();
   const int64_t per_step = job_.train.micro_batch_size * job_.train.world_size;
@@ -129,16 +129,16 @@ void TrainRecipe::setup() {
   if (dataset_.samples.empty()) fail("{}: no sample left after the length policy", job_.data.path);
   order_ = std::make_unique<data::SampleOrder>(static_cast<int64_t>(dataset_.samples.size()), job_.data.seed, job_.data.shuffle);
   // Steps: from the epochs (or as given) over the samples the length policy kept.
-  plan_ = resolve_steps(job_.train, static_cast<int64_t>(dataset_.samples.size()));
+  plan_ = train::resolve_steps(job_.train, static_cast<int64_t>(dataset_.samples.size()));
 
   // AdamW over fp32 masters (the parameters themselves in fp32 training), whole or sharded over ranks.
   for (const auto& item : model_->named_parameters()) params_.emplace_back(item.key(), item.value());
   const auto& t = job_.train;
-  update_ = make_weight_update(t.sharding, t.offload_optimizer, *model_, *comm_,
-                               AdamWSettings{t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
+  update_ = train::make_weight_update(t.sharding, t.offload_optimizer, *model_, *comm_,
+                                      train::AdamWSettings{t.lr, t.beta1, t.beta2, t.eps, t.weight_decay});
 
   fs::create_directories(output_dir_);
-  const std::optional<fs::path> resume_folder = checkpoint_to_resume(output_dir_, job_.resume);
+  const std::optional<fs::path> resume_folder = train::checkpoint_to_resume(output_dir_, job_.resume);
   // Only under the config it was trained with, and never back; a finished run is left as it is.
   if (resume_folder && check_resume(*resume_folder, config_, job_, plan_.steps) == ResumeDecision::already_complete) {
     complete_ = true;
@@ -149,13 +149,13 @@ void TrainRecipe::setup() {
     fail("{}: resumed at step {} and data position {}, but this run puts step {} at position {} ({}): the data or "
          "the batch changed since that checkpoint was written", resume_folder->string(), state_.step,
          state_.data_position, state_.step, plan_.data_position_at(state_.step), plan_.describe());
-  if (comm_->is_main()) metrics_ = std::make_unique<MetricsLog>(output_dir_ / "metrics.jsonl", state_.step);
+  if (comm_->is_main()) metrics_ = std::make_unique<train::MetricsLog>(output_dir_ / "metrics.jsonl", state_.step);
   log::info("training {}; micro batch {} x accumulation {}; output {}", plan_.describe(),
             job_.train.micro_batch_size, job_.train.accumulation_steps(), output_dir_.string());
 }
 
 void TrainRecipe::resume_from(const fs::path& folder) {
-  const Checkpoint checkpoint = load_checkpoint(folder);
+  const train::Checkpoint checkpoint = train::load_checkpoint(folder);
   update_->load(folder);
   at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global generator
   generator.set_state(checkpoint.rng_state);
@@ -163,10 +163,10 @@ void TrainRecipe::resume_from(const fs::path& folder) {
   log::info("resumed from {} (step {}, data position {})", folder.string(), state_.step, state_.data_position);
 }
 
-bool TrainRecipe::train_step(StepMetrics& metrics) {
+bool TrainRecipe::train_step(train::StepMetrics& metrics) {
   const auto& t = job_.train;
   const int64_t step = state_.step;
-  const double lr = learning_rate_at(t, plan_.steps, step);
+  const double lr = train::learning_rate_at(t, plan_.steps, step);
 
   // This rank's consecutive part of the global batch, in micro-batches: over all ranks, the same
   // samples one process would take for this step.
@@ -181,12 +181,12 @@ bool TrainRecipe::train_step(StepMetrics& metrics) {
   // Every rank divides its loss by the supervised targets of the WHOLE global batch, so the
   // gradient summed over ranks does not depend on how the tokens fell on them.
   int64_t supervised = 0;
-  for (const auto& batch : micro_batches) supervised += count_supervised_targets(batch.labels);
+  for (const auto& batch : micro_batches) supervised += train::count_supervised_targets(batch.labels);
   supervised = comm_->all_reduce_sum(supervised, "supervised-token count all-reduce");
   for (auto& [name, p] : params_) p.mutable_grad() = torch::Tensor();
-  const AccumulatedStep accumulated =
-      accumulate_gradients(*model_, micro_batches, device(), kLossChunk, supervised,
-                           {[this](bool last) { update_->begin_micro_batch(last); }, [this] { update_->end_micro_batch(); }});
+  const train::AccumulatedStep accumulated =
+      train::accumulate_gradients(*model_, micro_batches, device(), kLossChunk, supervised,
+                                  {[this](bool last) { update_->begin_micro_batch(last); }, [this] { update_->end_micro_batch(); }});
   double loss_total = comm_->all_reduce_sum(accumulated.loss, "loss all-reduce");
   if (fault_requested(fmt::format("nan-loss-{}", step + 1))) loss_total = std::nan("");
   const double grad_norm = update_->reduce_gradients();
@@ -199,8 +199,8 @@ bool TrainRecipe::train_step(StepMetrics& metrics) {
   state_.data_position = plan_.data_position_at(step + 1);  // an epoch's partial batch is skipped
   state_.step += 1;
   if (!std::isfinite(loss_total) || !std::isfinite(grad_norm)) {
-    if (t.nan_policy == NanPolicy::abort) {
-      const auto last = find_latest_checkpoint(output_dir_);
+    if (t.nan_policy == train::NanPolicy::abort) {
+      const auto last = train::find_latest_checkpoint(output_dir_);
       fail("step {}: non-finite {} ({}); stopped (train.nan_policy: abort); last good checkpoint: {}", step + 1,
            std::isfinite(loss_total) ? "gradient norm" : "loss", std::isfinite(loss_total) ? grad_norm : loss_total,
            last ? last->string() : "none");
@@ -222,12 +222,12 @@ void TrainRecipe::train() {
   if (progress) progress->update(state_.step);
   while (state_.step < plan_.steps) {
     const auto start = std::chrono::steady_clock::now();
-    StepMetrics metrics;
-    metrics.processed_tokens = count_tokens(dataset_.samples, order_->take(state_.data_position, job_.train.global_batch_size));
+    train::StepMetrics metrics;
+    metrics.processed_tokens = train::count_tokens(dataset_.samples, order_->take(state_.data_position, job_.train.global_batch_size));
     metrics.skipped = !train_step(metrics);
     metrics.set_step_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    metrics.peak_mem_mb = peak_memory_mb(device().is_cuda());
-    if (alloc_counter::enabled()) metrics.peak_alloc_mb = alloc_counter::peak_bytes() / (1024.0 * 1024.0);
+    metrics.peak_mem_mb = train::peak_memory_mb(device().is_cuda());
+    if (train::alloc_counter::enabled()) metrics.peak_alloc_mb = train::alloc_counter::peak_bytes() / (1024.0 * 1024.0);
     if (metrics_) metrics_->append(metrics);
     if (progress)
       progress->update(state_.step, fmt::format("loss {:.4f} lr {:.2e} |g| {:.3f} {:.0f} tok/s", metrics.loss, metrics.lr,
@@ -243,11 +243,11 @@ void TrainRecipe::save_checkpoint_now() {
   // Every rank writes its files into rank 0's temporary folder; rank 0 commits it only after the
   // barrier that follows every rank's fsynced writes, so no partial step folder is ever complete.
   const auto write_mine = [this](const fs::path& folder) {
-    for (const auto& [file, tensors] : update_->checkpoint_files()) write_safetensors(folder / file, tensors);
+    for (const auto& [file, tensors] : update_->checkpoint_files()) io::write_safetensors(folder / file, tensors);
   };
   if (comm_->is_main()) {
     const auto rng = at::detail::getDefaultCPUGenerator().get_state();
-    save_checkpoint(output_dir_, state_, rng, config_.to_yaml(), job_.checkpoint.keep_last, [&](const fs::path& folder) {
+    train::save_checkpoint(output_dir_, state_, rng, config_.to_yaml(), job_.checkpoint.keep_last, [&](const fs::path& folder) {
       write_mine(folder);
       comm_->broadcast_string(folder.string(), 0, "checkpoint folder broadcast");
       comm_->barrier("checkpoint shards written");
@@ -265,7 +265,7 @@ void TrainRecipe::save() {
   // resume=none a step-N folder is the old run's, which this run's final checkpoint replaces.
   // Rank 0 decides for the job, so every rank takes part in the same checkpoint or in none.
   // checkpoint.final: false (the same on every rank) skips it: only the HF export is written.
-  const auto latest = find_latest_checkpoint(output_dir_);
+  const auto latest = train::find_latest_checkpoint(output_dir_);
   const bool written =
       job_.resume == "auto" && latest && latest->filename() == fmt::format("step-{}", state_.step);
   if (job_.checkpoint.final &&
@@ -274,14 +274,14 @@ void TrainRecipe::save() {
   if (!job_.export_options.enabled) return;
   update_->materialize_weights();  // every rank takes part (ZeRO-3 gathers); rank 0 writes
   if (!comm_->is_main()) return;
-  ExportOptions options;
+  model::ExportOptions options;
   options.tokenizer_source = job_.model.path;
   options.max_shard_bytes = job_.export_options.max_shard_bytes;
   options.training_record = training_record_json(config_, job_, state_.step, state_.skipped_steps,
                                                  logged_loss(output_dir_ / "metrics.jsonl", state_.step));
-  export_hf_checkpoint(model_tensors(*model_), model_config_, output_dir_ / "export", options);
+  model::export_hf_checkpoint(model::model_tensors(*model_), model_config_, output_dir_ / "export", options);
   log::info("exported HF folder: {}", (output_dir_ / "export").string());
-  warn_if_hf_frequencies_only(model_config_);
+  model::warn_if_hf_frequencies_only(model_config_);
 }
 
 void TrainRecipe::cleanup() {
@@ -291,4 +291,4 @@ void TrainRecipe::cleanup() {
   dataset_ = {};
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -18,7 +18,7 @@
 #include "train/weight_update.h"
 #include "train/train_plan.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 class TrainRecipe {
  public:
@@ -37,7 +37,7 @@ class TrainRecipe {
  private:
   // One optimizer step over the global batch starting at the current data position.
   // Returns false when the step was skipped for a non-finite loss or gradient.
-  bool train_step(StepMetrics& metrics);
+  bool train_step(train::StepMetrics& metrics);
   void save_checkpoint_now();
   void join_job();  // the launcher's process group, or one process
   void resume_from(const std::filesystem::path& folder);
@@ -47,18 +47,18 @@ class TrainRecipe {
   JobConfig job_;
   std::filesystem::path output_dir_;
 
-  LlamaConfig model_config_;
-  LlamaForCausalLM model_{nullptr};
-  NamedTensors params_;
+  model::LlamaConfig model_config_;
+  model::LlamaForCausalLM model_{nullptr};
+  train::NamedTensors params_;
   std::unique_ptr<dist::Communicator> comm_;  // the data-parallel job (one process without a launcher)
-  std::unique_ptr<WeightUpdate> update_;      // fp32 masters + AdamW, replicated or sharded over ranks
+  std::unique_ptr<train::WeightUpdate> update_;      // fp32 masters + AdamW, replicated or sharded over ranks
   data::Dataset dataset_;
   std::unique_ptr<data::SampleOrder> order_;
-  TrainPlan plan_;  // the resolved steps and each step's data position
-  std::unique_ptr<MetricsLog> metrics_;
-  TrainerState state_;
-  std::unique_ptr<RunLock> run_lock_;  // held by the main process from setup() to destruction
+  train::TrainPlan plan_;  // the resolved steps and each step's data position
+  std::unique_ptr<train::MetricsLog> metrics_;
+  train::TrainerState state_;
+  std::unique_ptr<io::RunLock> run_lock_;  // held by the main process from setup() to destruction
   bool complete_ = false;              // setup() found the run finished: train() and save() do nothing
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

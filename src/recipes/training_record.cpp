@@ -11,7 +11,7 @@
 #include "ctxext/build_info.h"
 #include "io/crc32c.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 std::optional<double> logged_loss(const std::filesystem::path& metrics_file, int64_t step) {
   std::optional<double> loss;
@@ -29,7 +29,7 @@ std::optional<double> logged_loss(const std::filesystem::path& metrics_file, int
 
 std::string training_record_json(const Config& config, const JobConfig& job, int64_t steps, int64_t skipped_steps,
                                  std::optional<double> final_loss) {
-  const FileChecksum data = file_crc32c(job.data.path);
+  const io::FileChecksum data = io::file_crc32c(job.data.path);
   nlohmann::json record;
   record["ctxext_version"] = CTXEXT_VERSION;
   record["written_utc"] = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
@@ -41,4 +41,4 @@ std::string training_record_json(const Config& config, const JobConfig& job, int
   return record.dump(2) + "\n";
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

@@ -13,7 +13,7 @@
 #include "core/config.h"
 #include "recipes/job_config.h"
 
-namespace ctxext {
+namespace ctxext::recipes {
 
 // The loss metrics.jsonl records for `step`; nullopt when no row has it or its loss is not a number.
 std::optional<double> logged_loss(const std::filesystem::path& metrics_file, int64_t step);
@@ -22,4 +22,4 @@ std::optional<double> logged_loss(const std::filesystem::path& metrics_file, int
 std::string training_record_json(const Config& config, const JobConfig& job, int64_t steps, int64_t skipped_steps,
                                  std::optional<double> final_loss);
 
-}  // namespace ctxext
+}  // namespace ctxext::recipes

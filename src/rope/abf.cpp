@@ -1,7 +1,7 @@
 // abf: adjusted base frequency, θ_new^(−2i/d) with θ_new = abf_theta (e.g. 500,000).
 #include "rope/rope_method_functions.h"
 
-namespace ctxext::rope_methods {
+namespace ctxext::rope::methods {
 
 namespace {
 
@@ -18,4 +18,4 @@ const RopeMethod& abf() {
   return m;
 }
 
-}  // namespace ctxext::rope_methods
+}  // namespace ctxext::rope::methods

@@ -3,7 +3,7 @@
 
 #include "rope/rope_method_functions.h"
 
-namespace ctxext::rope_methods {
+namespace ctxext::rope::methods {
 
 torch::Tensor base_inv_freq(double base, int64_t dim) {
   // HF: 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim)); Python's
@@ -12,4 +12,4 @@ torch::Tensor base_inv_freq(double base, int64_t dim) {
   return 1.0 / torch::pow(base, exponent);
 }
 
-}  // namespace ctxext::rope_methods
+}  // namespace ctxext::rope::methods

@@ -9,7 +9,7 @@
 
 #include "rope/rope_method_functions.h"
 
-namespace ctxext::rope_methods {
+namespace ctxext::rope::methods {
 
 namespace {
 
@@ -46,4 +46,4 @@ const RopeMethod& eabf() {
   return m;
 }
 
-}  // namespace ctxext::rope_methods
+}  // namespace ctxext::rope::methods

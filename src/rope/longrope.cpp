@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "rope/rope_method_functions.h"
 
-namespace ctxext::rope_methods {
+namespace ctxext::rope::methods {
 
 namespace {
 
@@ -50,4 +50,4 @@ const RopeMethod& longrope() {
   return m;
 }
 
-}  // namespace ctxext::rope_methods
+}  // namespace ctxext::rope::methods

@@ -1,7 +1,7 @@
 // none: plain RoPE, θ^(−2i/d) (HF rope_type "default").
 #include "rope/rope_method_functions.h"
 
-namespace ctxext::rope_methods {
+namespace ctxext::rope::methods {
 
 namespace {
 
@@ -17,4 +17,4 @@ const RopeMethod& none() {
   return m;
 }
 
-}  // namespace ctxext::rope_methods
+}  // namespace ctxext::rope::methods

@@ -4,7 +4,7 @@
 
 #include "rope/rope_method_functions.h"
 
-namespace ctxext::rope_methods {
+namespace ctxext::rope::methods {
 
 namespace {
 
@@ -31,4 +31,4 @@ const RopeMethod& ntk() {
   return m;
 }
 
-}  // namespace ctxext::rope_methods
+}  // namespace ctxext::rope::methods

@@ -3,7 +3,7 @@
 // attention_factor 1, which stock transformers computes identically; "ctxext_rope" names the method.
 #include "rope/rope_method_functions.h"
 
-namespace ctxext::rope_methods {
+namespace ctxext::rope::methods {
 
 namespace {
 
@@ -28,4 +28,4 @@ const RopeMethod& ntk_by_parts() {
   return m;
 }
 
-}  // namespace ctxext::rope_methods
+}  // namespace ctxext::rope::methods

@@ -3,7 +3,7 @@
 
 #include "rope/rope_method_functions.h"
 
-namespace ctxext::rope_methods {
+namespace ctxext::rope::methods {
 
 namespace {
 
@@ -21,4 +21,4 @@ const RopeMethod& pi() {
   return m;
 }
 
-}  // namespace ctxext::rope_methods
+}  // namespace ctxext::rope::methods

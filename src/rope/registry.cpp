@@ -21,13 +21,13 @@
   X(longrope)                  \
   /* one line per method, above */
 
-namespace ctxext {
+namespace ctxext::rope {
 
-namespace rope_methods {
+namespace methods {
 #define CTXEXT_DECLARE_ROPE_METHOD(name) const RopeMethod& name();
 CTXEXT_ROPE_METHODS(CTXEXT_DECLARE_ROPE_METHOD)
 #undef CTXEXT_DECLARE_ROPE_METHOD
-}  // namespace rope_methods
+}  // namespace methods
 
 namespace {
 
@@ -53,7 +53,7 @@ std::string hf_written(const RopeMethod& m) {
 }  // namespace
 
 const std::vector<const RopeMethod*>& all_rope_methods() {
-#define CTXEXT_LIST_ROPE_METHOD(name) &rope_methods::name(),
+#define CTXEXT_LIST_ROPE_METHOD(name) &methods::name(),
   static const std::vector<const RopeMethod*> all = {CTXEXT_ROPE_METHODS(CTXEXT_LIST_ROPE_METHOD)};
 #undef CTXEXT_LIST_ROPE_METHOD
   return all;
@@ -154,4 +154,4 @@ std::string rope_keys_help() {
                      fmt::join(parts, ", "));
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::rope

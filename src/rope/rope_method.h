@@ -13,7 +13,7 @@
 
 #include "rope/rope_options.h"
 
-namespace ctxext {
+namespace ctxext::rope {
 
 struct RopeFrequencies {
   torch::Tensor inv_freq;         // [head_dim/2] float32, computed as HF computes it
@@ -91,4 +91,4 @@ std::string rope_methods_help();
 // The keys of the `rope:` section with default, range and help: the --rope help.
 std::string rope_keys_help();
 
-}  // namespace ctxext
+}  // namespace ctxext::rope

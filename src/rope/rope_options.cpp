@@ -7,7 +7,7 @@
 
 #include "rope/rope_method.h"
 
-namespace ctxext {
+namespace ctxext::rope {
 
 namespace {
 
@@ -202,4 +202,4 @@ RopeOptions parse_rope_options(const ConfigNode& node, const RopeOptions& defaul
   return o;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::rope

@@ -10,7 +10,7 @@
 
 #include "core/config.h"
 
-namespace ctxext {
+namespace ctxext::rope {
 
 struct RopeOptions {
   std::string type = "none";  // a method of the registry (rope_method_names())
@@ -88,4 +88,4 @@ const RopeKey& find_rope_key(const std::string& name);
 // Keys: `type` and rope_option_keys(). Unknown keys and bad values are errors naming key and reason.
 RopeOptions parse_rope_options(const ConfigNode& node, const RopeOptions& defaults = {});
 
-}  // namespace ctxext
+}  // namespace ctxext::rope

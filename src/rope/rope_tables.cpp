@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 
-namespace ctxext {
+namespace ctxext::rope {
 
 // positions: [s] int64 -> cos, sin: [s, head_dim/2] float32
 RopeTables compute_rope_tables(const RopeOptions& options, int64_t head_dim, const torch::Tensor& positions,
@@ -25,4 +25,4 @@ torch::Tensor compute_query_scale(const RopeOptions& options, const torch::Tenso
   return method.query_scale ? method.query_scale(options, positions, layer_index) : torch::Tensor();
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::rope

@@ -5,7 +5,7 @@
 
 #include "rope/rope_method.h"
 
-namespace ctxext {
+namespace ctxext::rope {
 
 struct RopeTables {
   torch::Tensor cos;  // [s, head_dim/2] float32, already multiplied by attention_scaling
@@ -22,4 +22,4 @@ RopeTables compute_rope_tables(const RopeOptions& options, int64_t head_dim, con
 // undefined tensor when the method has none or the layer is below skip_layers.
 torch::Tensor compute_query_scale(const RopeOptions& options, const torch::Tensor& positions, int64_t layer_index);
 
-}  // namespace ctxext
+}  // namespace ctxext::rope

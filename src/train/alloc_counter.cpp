@@ -9,7 +9,7 @@
 #include <mutex>
 #include <unordered_map>
 
-namespace ctxext::alloc_counter {
+namespace ctxext::train::alloc_counter {
 
 namespace {
 
@@ -87,4 +87,4 @@ int64_t current_bytes() { return g_current.load(); }
 int64_t peak_bytes() { return g_peak.load(); }
 void reset_peak() { g_peak.store(g_current.load()); }
 
-}  // namespace ctxext::alloc_counter
+}  // namespace ctxext::train::alloc_counter

@@ -5,11 +5,11 @@
 #pragma once
 #include <cstdint>
 
-namespace ctxext::alloc_counter {
+namespace ctxext::train::alloc_counter {
 
 bool enabled();             // installed (CTXEXT_COUNT_ALLOC=1 at start-up)
 int64_t current_bytes();    // live tensor bytes allocated through the counter
 int64_t peak_bytes();       // the maximum of current_bytes() since start-up (or the last reset)
 void reset_peak();          // peak := current
 
-}  // namespace ctxext::alloc_counter
+}  // namespace ctxext::train::alloc_counter

@@ -5,7 +5,7 @@
 #include "data/sample.h"
 #include "ops/linear_cross_entropy.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 torch::Tensor causal_lm_loss_sum(const torch::Tensor& lm_head_weight, const torch::Tensor& hidden,
                                  const torch::Tensor& labels, int64_t chunk_size) {
@@ -23,4 +23,4 @@ int64_t count_supervised_targets(const torch::Tensor& labels) {
   return (labels.slice(1, 1) != data::kIgnoreIndex).sum().item<int64_t>();
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -5,7 +5,7 @@
 #pragma once
 #include <torch/types.h>
 
-namespace ctxext {
+namespace ctxext::train {
 
 // lm_head_weight: [vocab, h] (the model's lm_head, or the embedding matrix when tied); hidden:
 // [b, s, h] final hidden states, same dtype; labels: [b, s] aligned with the inputs (not shifted),
@@ -19,4 +19,4 @@ torch::Tensor causal_lm_loss_sum(const torch::Tensor& lm_head_weight, const torc
 // Positions that carry a loss once shifted: labels[:, 1:] != kIgnoreIndex.
 int64_t count_supervised_targets(const torch::Tensor& labels);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

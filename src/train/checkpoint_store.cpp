@@ -18,7 +18,7 @@
 #include "io/safetensors.h"
 #include "io/strict_json.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 namespace fs = std::filesystem;
 
@@ -47,7 +47,7 @@ std::string checksum_marker(const fs::path& folder) {
   nlohmann::json files = nlohmann::json::object();
   for (const auto& entry : fs::recursive_directory_iterator(folder)) {
     if (!entry.is_regular_file()) continue;
-    const FileChecksum sum = file_crc32c(entry.path());
+    const io::FileChecksum sum = io::file_crc32c(entry.path());
     files[entry.path().lexically_relative(folder).string()] = {{"bytes", sum.bytes},
                                                                {"crc32c", fmt::format("{:08x}", sum.crc32c)}};
   }
@@ -62,17 +62,17 @@ std::optional<std::string> first_mismatch(const fs::path& folder, const nlohmann
                         std::none_of(relative.begin(), relative.end(), [](const fs::path& part) { return part == ".."; });
     if (!inside)
       return fmt::format("{}: lists {}, which is not a file inside the checkpoint", kCommitMarker,
-                         json_excerpt(nlohmann::json(name)));
+                         io::json_excerpt(nlohmann::json(name)));
     if (!recorded.is_object() || !recorded.contains("bytes") || !recorded["bytes"].is_number_unsigned() ||
         !recorded.contains("crc32c") || !recorded["crc32c"].is_string())
       return fmt::format("{}: the entry of {} lacks 'bytes' or 'crc32c'", kCommitMarker,
-                         json_excerpt(nlohmann::json(name)));
+                         io::json_excerpt(nlohmann::json(name)));
     const fs::path file = folder / relative;
     const std::string kind = file_kind(file);
     if (kind != "is a regular file") return fmt::format("{} {}", name, kind);
-    FileChecksum found;
+    io::FileChecksum found;
     try {
-      found = file_crc32c(file);
+      found = io::file_crc32c(file);
     } catch (const Error& e) {
       return std::string(e.what());
     }
@@ -112,21 +112,21 @@ void save_checkpoint(const fs::path& output_dir, const TrainerState& state, cons
   fs::create_directories(output_dir / "checkpoints");
   const fs::path final_path = checkpoint_folder(output_dir, state.step);
   {
-    AtomicFolder folder(final_path);
+    io::AtomicFolder folder(final_path);
     write_tensors(folder.path());
     fault_point(fmt::format("checkpoint-{}", state.step));
-    write_safetensors(folder.path() / "rng_state.safetensors", {{"cpu", rng_state}});
+    io::write_safetensors(folder.path() / "rng_state.safetensors", {{"cpu", rng_state}});
     const nlohmann::json json = {{"step", state.step},
                                  {"data_position", state.data_position},
                                  {"skipped_steps", state.skipped_steps},
                                  {"tokens_seen", state.tokens_seen}};
-    write_file_atomic(folder.path() / "trainer_state.json", json.dump(2) + "\n");
-    write_file_atomic(folder.path() / "config.yaml", config_yaml + "\n");
+    io::write_file_atomic(folder.path() / "trainer_state.json", json.dump(2) + "\n");
+    io::write_file_atomic(folder.path() / "config.yaml", config_yaml + "\n");
     folder.commit(kCommitMarker, checksum_marker(folder.path()));
   }
   log::info("checkpoint saved: {}", final_path.string());
   auto all = complete_checkpoints(output_dir);
-  for (size_t i = 0; i + keep_last < all.size(); ++i) remove_tree(all[i].second);
+  for (size_t i = 0; i + keep_last < all.size(); ++i) io::remove_tree(all[i].second);
 }
 
 std::optional<fs::path> find_latest_checkpoint(const fs::path& output_dir) {
@@ -144,7 +144,7 @@ std::optional<std::string> checkpoint_damage(const fs::path& folder) {
   }
   nlohmann::json json;
   try {
-    json = parse_strict_json(text, kCommitMarker);
+    json = io::parse_strict_json(text, kCommitMarker);
   } catch (const Error& e) {
     return std::string(e.what());
   }
@@ -189,7 +189,7 @@ Checkpoint load_checkpoint(const fs::path& folder) {
   if (!fs::exists(folder / kCommitMarker)) fail("{}: not a complete checkpoint (no {} marker)", folder.string(), kCommitMarker);
   Checkpoint c;
   c.folder = folder;
-  auto rng = read_safetensors(folder / "rng_state.safetensors").tensors;
+  auto rng = io::read_safetensors(folder / "rng_state.safetensors").tensors;
   if (!rng.count("cpu")) fail("{}: no tensor 'cpu'", (folder / "rng_state.safetensors").string());
   c.rng_state = rng.at("cpu").clone();
   c.state = read_trainer_state(folder);
@@ -199,7 +199,7 @@ Checkpoint load_checkpoint(const fs::path& folder) {
 TrainerState read_trainer_state(const fs::path& folder) {
   const fs::path state_file = folder / "trainer_state.json";
   TrainerState state;
-  const auto json = parse_strict_json(read_text_file(state_file, "trainer state"), state_file.string());
+  const auto json = io::parse_strict_json(read_text_file(state_file, "trainer state"), state_file.string());
   try {
     state.step = json.at("step").get<int64_t>();
     state.data_position = json.at("data_position").get<int64_t>();
@@ -211,4 +211,4 @@ TrainerState read_trainer_state(const fs::path& folder) {
   return state;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

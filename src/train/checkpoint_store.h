@@ -20,7 +20,7 @@
 #include <optional>
 #include <string>
 
-namespace ctxext {
+namespace ctxext::train {
 
 struct TrainerState {
   int64_t step = 0;            // optimizer steps completed
@@ -71,4 +71,4 @@ Checkpoint load_checkpoint(const std::filesystem::path& folder);
 // Only <folder>/trainer_state.json: where a checkpoint is, without reading its tensors.
 TrainerState read_trainer_state(const std::filesystem::path& folder);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

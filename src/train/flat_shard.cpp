@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "io/safetensors.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 namespace fs = std::filesystem;
 
@@ -209,9 +209,9 @@ std::vector<std::map<std::string, torch::Tensor>> read_shard_files(const fs::pat
   std::vector<std::map<std::string, torch::Tensor>> shards;
   for (int r = 0; r < saved_world; ++r) {
     if (!files.count(r)) fail("{}: missing {}", folder.string(), shard_file_name(r, saved_world));
-    shards.push_back(read_safetensors(files.at(r)).tensors);
+    shards.push_back(io::read_safetensors(files.at(r)).tensors);
   }
   return shards;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

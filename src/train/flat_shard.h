@@ -18,7 +18,7 @@
 #include "train/optimizer_state.h"
 #include "train/weight_update.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 class FlatShard {
  public:
@@ -80,4 +80,4 @@ class FlatShard {
 std::vector<std::map<std::string, torch::Tensor>> read_shard_files(const std::filesystem::path& folder);
 std::string shard_file_name(int rank, int world_size);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -5,9 +5,9 @@
 
 #include "train/sharded_adamw.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
-FullyShardedAdamW::FullyShardedAdamW(LlamaForCausalLMImpl& model, dist::Communicator& comm,
+FullyShardedAdamW::FullyShardedAdamW(model::LlamaForCausalLMImpl& model, dist::Communicator& comm,
                                      const AdamWSettings& settings, torch::Device state_device)
     : model_(model), comm_(comm) {
   // Units by name: "model.layers.<i>.*" -> 1 + i, everything else -> 0.
@@ -28,7 +28,7 @@ FullyShardedAdamW::FullyShardedAdamW(LlamaForCausalLMImpl& model, dist::Communic
   }
   for (auto& unit : units_) release(unit);
 
-  auto hooks = std::make_shared<LayerHooks>();
+  auto hooks = std::make_shared<model::LayerHooks>();
   hooks->before_forward = [this](size_t i) {
     gather(units_[1 + i], "layer weight all-gather (forward)");
     if (2 + i < units_.size()) prefetch(2 + i, "layer weight all-gather (forward prefetch)");
@@ -133,4 +133,4 @@ void FullyShardedAdamW::load(const std::filesystem::path& folder) {
   }
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -21,11 +21,11 @@
 #include "train/flat_shard.h"
 #include "train/weight_update.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 class FullyShardedAdamW : public WeightUpdate {
  public:
-  FullyShardedAdamW(LlamaForCausalLMImpl& model, dist::Communicator& comm, const AdamWSettings& settings,
+  FullyShardedAdamW(model::LlamaForCausalLMImpl& model, dist::Communicator& comm, const AdamWSettings& settings,
                     torch::Device state_device);
   ~FullyShardedAdamW() override;
 
@@ -49,10 +49,10 @@ class FullyShardedAdamW : public WeightUpdate {
   void release(Unit& unit);
   void reduce(Unit& unit, const char* what);  // gradients into the shard (summed), then dropped
 
-  LlamaForCausalLMImpl& model_;
+  model::LlamaForCausalLMImpl& model_;
   dist::Communicator& comm_;
   std::vector<Unit> units_;  // [0]: embeddings, final norm, LM head; [1 + i]: decoder layer i
   bool step_open_ = false;   // gradients of the current step are being summed
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::train

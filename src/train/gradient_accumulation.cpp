@@ -4,9 +4,9 @@
 
 #include "train/causal_lm_loss.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
-AccumulatedStep accumulate_gradients(LlamaForCausalLMImpl& model, const std::vector<data::Batch>& micro_batches,
+AccumulatedStep accumulate_gradients(model::LlamaForCausalLMImpl& model, const std::vector<data::Batch>& micro_batches,
                                      const torch::Device& device, int64_t loss_chunk, int64_t global_targets,
                                      const MicroBatchHooks& hooks) {
   AccumulatedStep step;
@@ -27,4 +27,4 @@ AccumulatedStep accumulate_gradients(LlamaForCausalLMImpl& model, const std::vec
   return step;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -10,7 +10,7 @@
 #include "data/batching.h"
 #include "model/llama_model.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 struct AccumulatedStep {
   double loss = 0.0;       // mean NLL per supervised target of the global batch
@@ -29,8 +29,8 @@ struct MicroBatchHooks {
 // chunk of the fused LM head + loss (train/causal_lm_loss.h). global_targets: the supervised
 // targets of the whole global batch over every rank (<= 0: those of micro_batches); `loss` is then
 // this rank's share of the mean.
-AccumulatedStep accumulate_gradients(LlamaForCausalLMImpl& model, const std::vector<data::Batch>& micro_batches,
+AccumulatedStep accumulate_gradients(model::LlamaForCausalLMImpl& model, const std::vector<data::Batch>& micro_batches,
                                      const torch::Device& device, int64_t loss_chunk, int64_t global_targets = 0,
                                      const MicroBatchHooks& hooks = {});
 
-}  // namespace ctxext
+}  // namespace ctxext::train

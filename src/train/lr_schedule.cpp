@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace ctxext {
+namespace ctxext::train {
 
 double learning_rate_at(const TrainOptions& o, int64_t steps, int64_t step) {
   if (step < o.warmup_steps) return o.lr * static_cast<double>(step + 1) / static_cast<double>(o.warmup_steps);
@@ -15,4 +15,4 @@ double learning_rate_at(const TrainOptions& o, int64_t steps, int64_t step) {
   return floor + (o.lr - floor) * 0.5 * (1.0 + std::cos(M_PI * progress));  // cosine
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

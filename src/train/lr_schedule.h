@@ -4,7 +4,7 @@
 
 #include "train/train_options.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 // step counts from 0 (the first optimizer step); steps is the run's total (train/train_plan.h).
 // Warmup ramps lr*(step+1)/warmup_steps so the first step already learns; decay runs from the end
@@ -13,4 +13,4 @@ namespace ctxext {
 // Face's get_cosine_schedule_with_warmup (6 steps: 1, 0.93, 0.75, 0.5, 0.25, 0.07 x lr).
 double learning_rate_at(const TrainOptions& options, int64_t steps, int64_t step);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

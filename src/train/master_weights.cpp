@@ -1,6 +1,6 @@
 #include "train/master_weights.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 MasterWeights::MasterWeights(const NamedTensors& model_params) : model_params_(model_params) {
   for (const auto& [name, p] : model_params_) separate_ = separate_ || p.scalar_type() != torch::kFloat32;
@@ -32,4 +32,4 @@ void MasterWeights::masters_to_model() {
   for (size_t i = 0; i < masters_.size(); ++i) model_params_[i].second.copy_(masters_[i].second);
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -7,7 +7,7 @@
 
 #include "train/optimizer_state.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 class MasterWeights {
  public:
@@ -26,4 +26,4 @@ class MasterWeights {
   bool separate_ = false;
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -4,7 +4,7 @@
 
 #include "train/flat_shard.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 namespace {
 
@@ -13,7 +13,7 @@ double ceil_div(double a, double b) { return static_cast<double>((static_cast<in
 }  // namespace
 
 MemoryPlan plan_memory(const MemoryPlanInput& in) {
-  const LlamaConfig& c = in.model;
+  const model::LlamaConfig& c = in.model;
   // Shapes: h hidden, I intermediate, n query heads, kv key/value heads, d head dim, V vocab,
   // L layers; T = b x s positions of one micro-batch; Tc = b x min(chunk, s) positions of one loss chunk.
   const double h = c.hidden_size, I = c.intermediate_size, n = c.num_attention_heads, kv = c.num_key_value_heads;
@@ -173,4 +173,4 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   return plan;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

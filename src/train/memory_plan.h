@@ -17,10 +17,10 @@
 #include "model/llama_config.h"
 #include "train/train_options.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 struct MemoryPlanInput {
-  LlamaConfig model;
+  model::LlamaConfig model;
   int64_t seq_len = 4096;        // tokens per sample (data.max_seq_len)
   int64_t micro_batch = 1;       // samples per forward/backward
   bool bf16 = true;              // compute dtype of weights and activations (else fp32)
@@ -58,4 +58,4 @@ struct MemoryPlan {
 
 MemoryPlan plan_memory(const MemoryPlanInput& in);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -17,7 +17,7 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
-namespace ctxext {
+namespace ctxext::train {
 
 namespace {
 
@@ -98,4 +98,4 @@ double peak_memory_mb(bool cuda) {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

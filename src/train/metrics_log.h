@@ -14,7 +14,7 @@
 
 #include "data/sample.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 struct StepMetrics {
   int64_t step = 0;        // 1-based optimizer step
@@ -52,4 +52,4 @@ class MetricsLog {
 // Peak resident memory of this process (CPU) or peak CUDA allocation, in MiB.
 double peak_memory_mb(bool cuda);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 std::map<std::string, torch::Tensor> adamw_state_tensors(const torch::optim::AdamW& optimizer, const NamedTensors& params) {
   std::map<std::string, torch::Tensor> out;
@@ -39,4 +39,4 @@ void load_adamw_state(torch::optim::AdamW& optimizer, const NamedTensors& params
   }
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace ctxext {
+namespace ctxext::train {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
@@ -20,4 +20,4 @@ std::map<std::string, torch::Tensor> adamw_state_tensors(const torch::optim::Ada
 void load_adamw_state(torch::optim::AdamW& optimizer, const NamedTensors& params,
                       const std::map<std::string, torch::Tensor>& state, const std::string& origin);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

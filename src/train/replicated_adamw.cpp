@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "io/safetensors.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 namespace {
 
@@ -133,7 +133,7 @@ void ReplicatedAdamW::load(const std::filesystem::path& folder) {
   const auto model_file = folder / "model.safetensors";
   if (!std::filesystem::exists(model_file))
     fail("{}: no model.safetensors: the checkpoint was not written with train.sharding: none", folder.string());
-  const auto weights = read_safetensors(model_file).tensors;
+  const auto weights = io::read_safetensors(model_file).tensors;
   {
     torch::NoGradGuard no_grad;
     for (auto& [name, master] : masters_.masters()) {
@@ -145,7 +145,7 @@ void ReplicatedAdamW::load(const std::filesystem::path& folder) {
   }
   masters_.masters_to_model();
   const auto optimizer_file = folder / "optimizer.safetensors";
-  load_adamw_state(optimizer_, masters_.masters(), read_safetensors(optimizer_file).tensors, optimizer_file.string());
+  load_adamw_state(optimizer_, masters_.masters(), io::read_safetensors(optimizer_file).tensors, optimizer_file.string());
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -14,7 +14,7 @@
 #include "train/master_weights.h"
 #include "train/weight_update.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 class ReplicatedAdamW : public WeightUpdate {
  public:
@@ -51,4 +51,4 @@ class ReplicatedAdamW : public WeightUpdate {
   bool armed_ = false;             // the last micro-batch of the step is running
 };
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace ctxext {
+namespace ctxext::train {
 
 double clip_coefficient(double grad_norm, double max_norm) {
   return max_norm > 0 ? std::min(1.0, max_norm / (grad_norm + 1e-6)) : 1.0;
@@ -37,4 +37,4 @@ void ShardedAdamW::load(const std::filesystem::path& folder) {
   shard_.all_gather_params("weight all-gather (resume)");
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -10,7 +10,7 @@
 #include "train/flat_shard.h"
 #include "train/weight_update.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 class ShardedAdamW : public WeightUpdate {
  public:
@@ -31,4 +31,4 @@ class ShardedAdamW : public WeightUpdate {
 // min(1, max_norm / (norm + 1e-6)), as torch's clip_grad_norm_; 1 when max_norm <= 0 (no clipping).
 double clip_coefficient(double grad_norm, double max_norm);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -4,7 +4,7 @@
 
 #include <limits>
 
-namespace ctxext {
+namespace ctxext::train {
 
 TrainOptions parse_train_options(const ConfigNode& node) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -61,4 +61,4 @@ CheckpointOptions parse_checkpoint_options(const ConfigNode& node) {
   return o;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -8,7 +8,7 @@
 
 #include "core/config.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 // train.sharding: none = replicas (plain data parallel); optimizer = ZeRO-2 (masters, moments and
 // gradients split across ranks); full = ZeRO-3 (the weights too). train/weight_update.h.
@@ -51,4 +51,4 @@ struct CheckpointOptions {
 TrainOptions parse_train_options(const ConfigNode& node);
 CheckpointOptions parse_checkpoint_options(const ConfigNode& node);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

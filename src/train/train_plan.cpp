@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 int64_t TrainPlan::data_position_at(int64_t step) const {
   return (step / steps_per_epoch) * num_samples + (step % steps_per_epoch) * global_batch_size;
@@ -43,4 +43,4 @@ TrainPlan resolve_steps(const TrainOptions& options, int64_t num_samples) {
   return plan;
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -11,7 +11,7 @@
 
 #include "train/train_options.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 struct TrainPlan {
   int64_t num_samples = 0;        // after the length policy and selection
@@ -32,4 +32,4 @@ struct TrainPlan {
 // steps are both given and disagree, or when warmup_steps exceeds the steps.
 TrainPlan resolve_steps(const TrainOptions& options, int64_t num_samples);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

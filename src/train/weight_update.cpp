@@ -5,9 +5,9 @@
 #include "train/replicated_adamw.h"
 #include "train/sharded_adamw.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
-std::unique_ptr<WeightUpdate> make_weight_update(Sharding sharding, bool offload_optimizer, LlamaForCausalLMImpl& model,
+std::unique_ptr<WeightUpdate> make_weight_update(Sharding sharding, bool offload_optimizer, model::LlamaForCausalLMImpl& model,
                                                  dist::Communicator& comm, const AdamWSettings& settings) {
   NamedTensors params;
   for (const auto& item : model.named_parameters()) params.emplace_back(item.key(), item.value());
@@ -24,4 +24,4 @@ std::unique_ptr<WeightUpdate> make_weight_update(Sharding sharding, bool offload
   return std::make_unique<ReplicatedAdamW>(params, comm, settings);
 }
 
-}  // namespace ctxext
+}  // namespace ctxext::train

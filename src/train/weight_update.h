@@ -21,7 +21,7 @@
 #include "train/optimizer_state.h"
 #include "train/train_options.h"
 
-namespace ctxext {
+namespace ctxext::train {
 
 struct AdamWSettings {
   double lr = 2e-5;
@@ -62,7 +62,7 @@ class WeightUpdate {
 // fp32 masters and AdamW state live in host memory (pinned when the model is on CUDA) and the step
 // runs on the host cores; one process with sharding none then takes ShardedAdamW's flat path
 // (the same arithmetic), several ranks need sharding optimizer or full (each offloads its shard).
-std::unique_ptr<WeightUpdate> make_weight_update(Sharding sharding, bool offload_optimizer, LlamaForCausalLMImpl& model,
+std::unique_ptr<WeightUpdate> make_weight_update(Sharding sharding, bool offload_optimizer, model::LlamaForCausalLMImpl& model,
                                                  dist::Communicator& comm, const AdamWSettings& settings);
 
-}  // namespace ctxext
+}  // namespace ctxext::train

@@ -13,11 +13,11 @@
 
 namespace ctxext::testing {
 
-LlamaConfig cli_model_config() { return small_llama_config(4000, 64, 96, 2, 64); }
+model::LlamaConfig cli_model_config() { return small_llama_config(4000, 64, 96, 2, 64); }
 
 void write_cli_model(const std::filesystem::path& folder, uint64_t seed) {
-  auto model = make_random_llama(cli_model_config(), seed, torch::kFloat32, 0.15);
-  export_hf_checkpoint(model_tensors(*model), cli_model_config(), folder);
+  auto model = model::make_random_llama(cli_model_config(), seed, torch::kFloat32, 0.15);
+  model::export_hf_checkpoint(model::model_tensors(*model), cli_model_config(), folder);
 }
 
 std::vector<int64_t> cli_tokens(int64_t n, uint64_t seed) {

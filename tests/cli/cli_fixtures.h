@@ -11,7 +11,7 @@
 namespace ctxext::testing {
 
 // vocab 4000 (data/tokenizer.model's), hidden 64, 4 heads (2 kv), 2 layers, L0 = 64; yarn-free plain RoPE.
-LlamaConfig cli_model_config();
+model::LlamaConfig cli_model_config();
 
 // Writes a random model (seeded, std 0.15) with cli_model_config() to `folder`.
 void write_cli_model(const std::filesystem::path& folder, uint64_t seed = 17);

@@ -76,7 +76,7 @@ TEST_CASE("cli eval ppl: --json NLL equals HF's loss, and --rope-type equals eva
   const auto base = ppl_json({"eval", "ppl", "--model", (dir / "base").string(), "--tokens",
                               (dir / "tokens.json").string(), "--seq-len", std::to_string(seq_len), "--json"});
   CHECK(base.at("tokens") == seq_len - 1);
-  const double hf_base = read_safetensors(dir / "base.safetensors").tensors.at("loss").item<double>();
+  const double hf_base = io::read_safetensors(dir / "base.safetensors").tensors.at("loss").item<double>();
   CHECK(base.at("nll").get<double>() == Approx(hf_base).epsilon(1e-5));
   CHECK(base.at("ppl").get<double>() == Approx(std::exp(hf_base)).epsilon(1e-5));
 
@@ -85,7 +85,7 @@ TEST_CASE("cli eval ppl: --json NLL equals HF's loss, and --rope-type equals eva
                 "--seq-len", std::to_string(seq_len), "--json", "--rope-type", "yarn", "--factor", "2"});
   const auto exported = ppl_json({"eval", "ppl", "--model", (dir / "yarn").string(), "--tokens",
                                   (dir / "tokens.json").string(), "--seq-len", std::to_string(seq_len), "--json"});
-  const double hf_yarn = read_safetensors(dir / "yarn.safetensors").tensors.at("loss").item<double>();
+  const double hf_yarn = io::read_safetensors(dir / "yarn.safetensors").tensors.at("loss").item<double>();
   CHECK(on_the_fly.at("nll") == exported.at("nll"));
   CHECK(exported.at("nll").get<double>() == Approx(hf_yarn).epsilon(1e-5));
   CHECK(std::abs(exported.at("nll").get<double>() - base.at("nll").get<double>()) > 1e-4);
@@ -273,12 +273,12 @@ TEST_CASE("cli eval: every subcommand takes --device, --dtype (either spelling) 
 TEST_CASE("cli eval: a model whose weights are NaN fails with one line, exit 2 (not {\"nll\": null})",
           "[cli][eval][nan]") {
   TempDir dir;
-  auto model = make_random_llama(cli_model_config(), 5, torch::kFloat32, 0.15);
+  auto model = model::make_random_llama(cli_model_config(), 5, torch::kFloat32, 0.15);
   {
     torch::NoGradGuard no_grad;
     for (auto& p : model->parameters()) p.fill_(std::numeric_limits<float>::quiet_NaN());
   }
-  export_hf_checkpoint(model_tensors(*model), cli_model_config(), dir / "nan");
+  model::export_hf_checkpoint(model::model_tensors(*model), cli_model_config(), dir / "nan");
   write_text(dir / "tokens.json", tokens_json(cli_tokens(40)));
   const auto nan_model = (dir / "nan").string();
   check_rejected({"eval", "ppl", "--model", nan_model, "--tokens", (dir / "tokens.json").string(), "--seq-len", "32",

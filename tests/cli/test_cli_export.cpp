@@ -46,8 +46,8 @@ const std::vector<ExportCase>& export_cases() {
 }
 
 torch::Tensor ctxext_logits(const fs::path& folder, const std::vector<int64_t>& ids,
-                            const std::optional<RopeOptions>& rope = std::nullopt) {
-  auto model = load_hf_model(folder, torch::kFloat32, rope);
+                            const std::optional<rope::RopeOptions>& rope = std::nullopt) {
+  auto model = model::load_hf_model(folder, torch::kFloat32, rope);
   torch::NoGradGuard no_grad;
   return model->forward(torch::tensor(ids, torch::kInt64).unsqueeze(0));
 }
@@ -75,7 +75,7 @@ TEST_CASE("cli export: every method round-trips through stock transformers with 
     INFO("method " << c.name);
     const auto config = nlohmann::json::parse(read_text(dir / c.name / "config.json"));
     CHECK(config.at("ctxext_rope").at("type") == c.name);
-    const auto oracle = read_safetensors(dir / (c.name + ".safetensors"));
+    const auto oracle = io::read_safetensors(dir / (c.name + ".safetensors"));
     // What stock transformers read back: the complete description survived.
     const auto hf_rope = nlohmann::json::parse(oracle.metadata.at("rope_parameters"));
     CHECK(hf_rope.at("rope_type") == c.hf_type);
@@ -84,9 +84,9 @@ TEST_CASE("cli export: every method round-trips through stock transformers with 
     CHECK(hf_rope.at("original_max_position_embeddings") == 64);
 
     // eabf: stock loaders compute ABF without the query scale (docs/hf_interop.md).
-    std::optional<RopeOptions> rope;
+    std::optional<rope::RopeOptions> rope;
     if (c.name == "eabf") {
-      rope = read_hf_config(dir / c.name / "config.json").rope;
+      rope = model::read_hf_config(dir / c.name / "config.json").rope;
       rope->type = "abf";
     }
     const double err = max_abs_diff(ctxext_logits(dir / c.name, ids, rope), oracle.tensors.at("logits"));
@@ -95,7 +95,7 @@ TEST_CASE("cli export: every method round-trips through stock transformers with 
   }
   // And with the query scale, ctxext's eabf is really another model than what stock loaders run.
   const auto eabf = ctxext_logits(dir / "eabf", ids);
-  CHECK(max_abs_diff(eabf, read_safetensors(dir / "eabf.safetensors").tensors.at("logits")) > 1e-3);
+  CHECK(max_abs_diff(eabf, io::read_safetensors(dir / "eabf.safetensors").tensors.at("logits")) > 1e-3);
 }
 
 TEST_CASE("cli export: the written tensors equal the source's, tokenizer files copied, dtype conversion",
@@ -108,8 +108,8 @@ TEST_CASE("cli export: the written tensors equal the source's, tokenizer files c
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(read_text(dir / "bf16" / "tokenizer.model") == "spm bytes");
-  const auto source = read_hf_checkpoint(dir / "base");
-  const auto out = read_hf_checkpoint(dir / "bf16");
+  const auto source = model::read_hf_checkpoint(dir / "base");
+  const auto out = model::read_hf_checkpoint(dir / "bf16");
   CHECK(out.config.rope.type == "yarn");
   CHECK(out.config.max_position_embeddings == 512);
   for (const auto& [name, t] : source.tensors) {

@@ -31,14 +31,14 @@ TEST_CASE("cli inspect: configuration, parameter count, dtype and RoPE method", 
 TEST_CASE("cli inspect rejects bad folders: exit 2, one line naming the file or tensor", "[cli][inspect]") {
   TempDir dir;
   write_cli_model(dir / "base");
-  auto tensors = read_hf_checkpoint(dir / "base").tensors;
+  auto tensors = model::read_hf_checkpoint(dir / "base").tensors;
 
   // A wrong-shaped tensor.
   fs::create_directory(dir / "shape");
   fs::copy_file(dir / "base" / "config.json", dir / "shape" / "config.json");
   auto broken = tensors;
   broken["model.layers.1.self_attn.v_proj.weight"] = torch::zeros({64, 64});
-  write_checkpoint_tensors(dir / "shape", broken);
+  io::write_checkpoint_tensors(dir / "shape", broken);
 
   // A config.json with a bad key.
   fs::create_directory(dir / "config");

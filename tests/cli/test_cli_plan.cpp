@@ -18,9 +18,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-MemoryPlanInput llama2_7b_16k(bool offload, Sharding sharding) {
-  MemoryPlanInput in;
-  in.model = llama_preset("llama2-7b");
+train::MemoryPlanInput llama2_7b_16k(bool offload, train::Sharding sharding) {
+  train::MemoryPlanInput in;
+  in.model = model::llama_preset("llama2-7b");
   in.seq_len = 16384;
   in.micro_batch = 1;
   in.bf16 = true;
@@ -31,7 +31,7 @@ MemoryPlanInput llama2_7b_16k(bool offload, Sharding sharding) {
   return in;
 }
 
-const MemoryComponent& component(const MemoryPlan& plan, const std::string& prefix) {
+const train::MemoryComponent& component(const train::MemoryPlan& plan, const std::string& prefix) {
   for (const auto& c : plan.components)
     if (c.name.rfind(prefix, 0) == 0) return c;
   FAIL("no component " << prefix);
@@ -52,7 +52,7 @@ std::string tiny_config(const fs::path& out) {
 
 TEST_CASE("memory plan: LLaMA-2-7B at 16k tokens, bf16, checkpointing, one 80 GB GPU", "[cli][plan]") {
   const double P = 6738415616.0;
-  const auto none = plan_memory(llama2_7b_16k(false, Sharding::none));
+  const auto none = train::plan_memory(llama2_7b_16k(false, train::Sharding::none));
   CHECK(none.parameters == 6738415616);
   // Everything on the device: bf16 weights + grads (4 B/param), fp32 masters, master grads, moments (16 B/param).
   CHECK(component(none, "weights").device == 2 * P);
@@ -66,7 +66,7 @@ TEST_CASE("memory plan: LLaMA-2-7B at 16k tokens, bf16, checkpointing, one 80 GB
   // fp32 gradient shard and the moments live on the host (16 B/param); the device keeps the bf16
   // weights and gradients (the gradients freed once reduced, before the step), the activations and
   // one 64 MiB bucket of the reduction or the all-gather: issue 13 §4's "fits 80 GB with room".
-  const auto offload = plan_memory(llama2_7b_16k(true, Sharding::none));
+  const auto offload = train::plan_memory(llama2_7b_16k(true, train::Sharding::none));
   CHECK(component(offload, "fp32 master").device == 0);
   CHECK(component(offload, "fp32 master").host == 4 * P);
   CHECK(component(offload, "AdamW moments").host == 8 * P);
@@ -76,7 +76,7 @@ TEST_CASE("memory plan: LLaMA-2-7B at 16k tokens, bf16, checkpointing, one 80 GB
   CHECK(offload.device_peak > 4 * P);       // bf16 weights + gradients at least
   CHECK(offload.device_peak < 80e9 - 20e9);  // fits one 80 GB GPU with room
   // ZeRO-3 units on one GPU with offload: no whole-model all-gather, per-unit AdamW temporaries: fits.
-  const auto full = plan_memory(llama2_7b_16k(true, Sharding::full));
+  const auto full = train::plan_memory(llama2_7b_16k(true, train::Sharding::full));
   CHECK(full.device_peak < 80e9 - 10e9);
 }
 
@@ -97,13 +97,13 @@ TEST_CASE("memory plan: within 10% of the trainer's counted peak (tiny preset, 2
       REQUIRE(row["tokens"] == 2047);  // every step saw 2,048 positions
       measured = std::max(measured, row["peak_alloc_mb"].get<double>() * 1024 * 1024);
     }
-    MemoryPlanInput in;
-    in.model = llama_preset("tiny");
+    train::MemoryPlanInput in;
+    in.model = model::llama_preset("tiny");
     in.seq_len = 2048;
     in.bf16 = false;
     in.activation_checkpointing = checkpointing;
     in.cuda = false;
-    const auto plan = plan_memory(in);
+    const auto plan = train::plan_memory(in);
     std::ostringstream phases;
     for (const auto& p : plan.phases) phases << p.name << " " << p.device / 1048576 << " MiB; ";
     std::cout << "checkpointing " << checkpointing << ": measured " << measured / 1048576 << " MiB, predicted "

@@ -8,8 +8,8 @@
 
 namespace ctxext::testing {
 
-LlamaConfig eval_model_config(const std::string& method) {
-  LlamaConfig c = small_llama_config(4000, 64, 128, 2, 64);
+model::LlamaConfig eval_model_config(const std::string& method) {
+  model::LlamaConfig c = small_llama_config(4000, 64, 128, 2, 64);
   c.rope.type = method;
   c.rope.factor = method == "none" ? 1.0 : 2.0;
   c.rope.eabf_context = 64;
@@ -17,13 +17,13 @@ LlamaConfig eval_model_config(const std::string& method) {
   return c;
 }
 
-LlamaForCausalLM eval_model(const std::string& method, uint64_t seed) {
-  return make_random_llama(eval_model_config(method), seed, torch::kFloat32, 0.15);
+model::LlamaForCausalLM eval_model(const std::string& method, uint64_t seed) {
+  return model::make_random_llama(eval_model_config(method), seed, torch::kFloat32, 0.15);
 }
 
 void write_eval_model(const std::filesystem::path& folder, const std::string& method, uint64_t seed) {
   auto model = eval_model(method, seed);
-  export_hf_checkpoint(model_tensors(*model), model->config(), folder);
+  model::export_hf_checkpoint(model::model_tensors(*model), model->config(), folder);
 }
 
 std::vector<int64_t> eval_tokens(int64_t n, uint64_t seed) {

@@ -15,10 +15,10 @@ namespace ctxext::testing {
 
 // vocab 4000, hidden 64, 4 heads (2 kv), 2 layers, L0 = max_position_embeddings = 64; `method`
 // with factor 2 (abf/eabf: theta 500000; eabf: c = 64, skip_layers 1).
-LlamaConfig eval_model_config(const std::string& method);
+model::LlamaConfig eval_model_config(const std::string& method);
 
 // A seeded random model (std 0.15, so attention is far from uniform).
-LlamaForCausalLM eval_model(const std::string& method, uint64_t seed = 11);
+model::LlamaForCausalLM eval_model(const std::string& method, uint64_t seed = 11);
 
 // Exports eval_model(method, seed) to `folder`.
 void write_eval_model(const std::filesystem::path& folder, const std::string& method, uint64_t seed = 11);

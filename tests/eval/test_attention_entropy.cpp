@@ -29,14 +29,14 @@ torch::Tensor rotate64(const torch::Tensor& x, const torch::Tensor& angles, doub
 
 // Entropy of row `query` of each head's full causal attention matrix, everything in float64.
 // x: [1, s, h] the layer input -> [n_h]
-torch::Tensor reference_entropy(LlamaDecoderLayerImpl& layer, const LlamaConfig& c, int64_t layer_index,
+torch::Tensor reference_entropy(model::LlamaDecoderLayerImpl& layer, const model::LlamaConfig& c, int64_t layer_index,
                                 const torch::Tensor& x, int64_t query) {
   const int64_t s = x.size(1), n_h = c.num_attention_heads, n_kv = c.num_key_value_heads;
   const int64_t d = c.resolved_head_dim();
   const auto normed = layer.input_layernorm(x)[0].to(torch::kFloat64);  // [s, h]
   auto q = torch::matmul(normed, layer.self_attn->q_proj->weight.to(torch::kFloat64).t()).view({s, n_h, d});
   auto k = torch::matmul(normed, layer.self_attn->k_proj->weight.to(torch::kFloat64).t()).view({s, n_kv, d});
-  const auto freqs = compute_rope_frequencies(c.rope, d, s);
+  const auto freqs = rope::compute_rope_frequencies(c.rope, d, s);
   const auto pos = torch::arange(s, torch::kFloat64);
   const auto angles = pos.unsqueeze(1) * freqs.inv_freq.to(torch::kFloat64).unsqueeze(0);
   q = rotate64(q, angles, freqs.attention_scaling);
@@ -66,11 +66,11 @@ TEST_CASE("attention entropy: probe == model hidden states, == the layer's atten
     REQUIRE(probe.per_layer.size() == 2);
 
     const auto positions = torch::arange(100, torch::kInt64);
-    const auto tables = compute_rope_tables(c.rope, c.resolved_head_dim(), positions, 100);
+    const auto tables = rope::compute_rope_tables(c.rope, c.resolved_head_dim(), positions, 100);
     auto x = model->model->embed_tokens(ids.unsqueeze(0));
     for (int64_t i = 0; i < 2; ++i) {
-      auto layer = model->model->layers->ptr<LlamaDecoderLayerImpl>(i);
-      AttentionProbe request{{99, 40}, {}};
+      auto layer = model->model->layers->ptr<model::LlamaDecoderLayerImpl>(i);
+      model::AttentionProbe request{{99, 40}, {}};
       layer->self_attn->forward(layer->input_layernorm(x), positions, tables, nullptr, &request);
       REQUIRE(request.probabilities.size() == 1);
       const auto p = request.probabilities[0].select(1, 0);  // [n_h, s]: the last query

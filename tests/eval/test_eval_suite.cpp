@@ -21,7 +21,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-bool all_training(LlamaForCausalLMImpl& model, bool training) {
+bool all_training(model::LlamaForCausalLMImpl& model, bool training) {
   for (const auto& m : model.modules(/*include_self=*/true))
     if (m->is_training() != training) return false;
   return true;
@@ -128,7 +128,7 @@ TEST_CASE("a model with NaN weights: perplexity and entropy fail with one line i
   auto model = eval_model("none");
   {
     torch::NoGradGuard no_grad;
-    model->model->layers->ptr<LlamaDecoderLayerImpl>(0)->self_attn->q_proj->weight.fill_(
+    model->model->layers->ptr<model::LlamaDecoderLayerImpl>(0)->self_attn->q_proj->weight.fill_(
         std::numeric_limits<float>::quiet_NaN());
   }
   const auto tokens = torch::tensor(eval_tokens(100), torch::kInt64);
@@ -143,12 +143,12 @@ TEST_CASE("mode guard: evaluations run in eval mode and give the model its mode 
   auto model = eval_model("none");
   model->train();
   {
-    ModeGuard guard(*model, /*training=*/false);
+    model::ModeGuard guard(*model, /*training=*/false);
     CHECK(all_training(*model, false));
   }
   CHECK(all_training(*model, true));
   try {
-    ModeGuard guard(*model, false);
+    model::ModeGuard guard(*model, false);
     throw std::runtime_error("boom");
   } catch (const std::runtime_error&) {
   }

@@ -97,7 +97,7 @@ TEST_CASE("longbench prompts: template, middle truncation and chat wrap equal Lo
 TEST_CASE("longbench truncate_to: the requested budget, else the extended context minus room and answer tokens",
           "[eval][longbench]") {
   const auto& hotpot = longbench_task("hotpotqa");  // 32 answer tokens
-  RopeOptions rope;
+  rope::RopeOptions rope;
   rope.original_max_position_embeddings = 1024;
   CHECK(longbench_truncate_to(hotpot, rope, 500, "--truncate-to") == 500);
   CHECK(longbench_truncate_to(hotpot, rope, 0, "--truncate-to") == rope.extended_context() - 64 - 32);

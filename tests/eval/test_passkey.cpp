@@ -19,7 +19,7 @@ using Catch::Matchers::Contains;
 namespace {
 
 // Logits of a full forward over prompt + generated[:-1] at the positions that chose each new token.
-torch::Tensor full_forward_logits(LlamaForCausalLMImpl& model, const std::vector<int64_t>& prompt,
+torch::Tensor full_forward_logits(model::LlamaForCausalLMImpl& model, const std::vector<int64_t>& prompt,
                                   const std::vector<int64_t>& generated) {
   std::vector<int64_t> all = prompt;
   all.insert(all.end(), generated.begin(), generated.end() - 1);

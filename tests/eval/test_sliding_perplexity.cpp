@@ -97,7 +97,7 @@ TEST_CASE("eval documents: BOS + text + EOS concatenated; missing, empty and bad
 }
 
 TEST_CASE("eval limits: 8x the extended context unless --max-length says otherwise", "[eval]") {
-  RopeOptions rope;
+  rope::RopeOptions rope;
   rope.type = "yarn";
   rope.original_max_position_embeddings = 256;
   rope.factor = 4;

@@ -33,7 +33,7 @@ inline std::string listing(const std::map<std::string, torch::Tensor>& tensors,
     const auto* bytes = static_cast<const uint8_t*>(t.data_ptr());
     std::string hex;
     for (size_t i = 0; i < t.nbytes(); ++i) hex += fmt::format("{:02x}", bytes[i]);
-    out += fmt::format("{} {} [{}] {}\n", name, ctxext::safetensors_dtype(t.scalar_type())->name,
+    out += fmt::format("{} {} [{}] {}\n", name, ctxext::io::safetensors_dtype(t.scalar_type())->name,
                        fmt::join(t.sizes(), ", "), hex);
   }
   return out;

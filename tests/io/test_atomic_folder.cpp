@@ -22,9 +22,9 @@ std::vector<std::string> entries(const fs::path& folder) {
 
 TEST_CASE("write_file_atomic writes and replaces a file, leaving no temporary", "[atomic]") {
   TempDir dir;
-  write_file_atomic(dir / "config.json", "{}\n");
+  io::write_file_atomic(dir / "config.json", "{}\n");
   CHECK(read_text(dir / "config.json") == "{}\n");
-  write_file_atomic(dir / "config.json", "{\"a\": 1}\n");
+  io::write_file_atomic(dir / "config.json", "{\"a\": 1}\n");
   CHECK(read_text(dir / "config.json") == "{\"a\": 1}\n");
   CHECK(entries(dir.path()) == std::vector<std::string>{"config.json"});
 }
@@ -32,7 +32,7 @@ TEST_CASE("write_file_atomic writes and replaces a file, leaving no temporary", 
 TEST_CASE("an AtomicFile destroyed before commit leaves nothing", "[atomic]") {
   TempDir dir;
   {
-    AtomicFile f(dir / "x.bin");
+    io::AtomicFile f(dir / "x.bin");
     f.write("abc", 3);
   }
   CHECK(fs::is_empty(dir.path()));
@@ -40,13 +40,13 @@ TEST_CASE("an AtomicFile destroyed before commit leaves nothing", "[atomic]") {
 
 TEST_CASE("a file in a missing folder is reported", "[atomic]") {
   TempDir dir;
-  CHECK_THROWS_WITH(write_file_atomic(dir / "missing" / "x.bin", "a"), Contains("missing/x.bin: cannot create"));
+  CHECK_THROWS_WITH(io::write_file_atomic(dir / "missing" / "x.bin", "a"), Contains("missing/x.bin: cannot create"));
 }
 
 TEST_CASE("an AtomicFolder not committed leaves no final folder and no temporary", "[atomic]") {
   TempDir dir;
   {
-    AtomicFolder folder(dir / "ckpt");
+    io::AtomicFolder folder(dir / "ckpt");
     CHECK(folder.path().parent_path() == dir.path());
     CHECK(folder.path().filename().string().rfind(".ckpt.tmp-", 0) == 0);
     write_text(folder.path() / "model.safetensors", "data");
@@ -59,7 +59,7 @@ TEST_CASE("an AtomicFolder not committed leaves no final folder and no temporary
 TEST_CASE("a committed AtomicFolder is in place with its files and marker, no temporary left", "[atomic]") {
   TempDir dir;
   {
-    AtomicFolder folder(dir / "runs" / "step-6");  // missing parents are created
+    io::AtomicFolder folder(dir / "runs" / "step-6");  // missing parents are created
     write_text(folder.path() / "model.safetensors", "data");
     CHECK_FALSE(fs::exists(dir / "runs" / "step-6"));
     folder.commit("COMPLETE");
@@ -73,7 +73,7 @@ TEST_CASE("a committed AtomicFolder is in place with its files and marker, no te
 
 TEST_CASE("a commit marker holds the text it is given", "[atomic]") {
   TempDir dir;
-  AtomicFolder folder(dir / "step-2");
+  io::AtomicFolder folder(dir / "step-2");
   write_text(folder.path() / "a.bin", "a");
   folder.commit("COMMITTED", "{\"files\": {}}\n");
   CHECK(read_text(dir / "step-2" / "COMMITTED") == "{\"files\": {}}\n");
@@ -85,12 +85,12 @@ TEST_CASE("committing over an existing folder replaces it whole; an uncommitted 
   fs::create_directory(final_path);
   write_text(final_path / "old.txt", "old");
   {
-    AtomicFolder folder(final_path);
+    io::AtomicFolder folder(final_path);
     write_text(folder.path() / "new.txt", "new");
   }
   CHECK(entries(final_path) == std::vector<std::string>{"old.txt"});
   {
-    AtomicFolder folder(final_path);
+    io::AtomicFolder folder(final_path);
     write_text(folder.path() / "new.txt", "new");
     folder.commit();
   }
@@ -100,7 +100,7 @@ TEST_CASE("committing over an existing folder replaces it whole; an uncommitted 
 
 TEST_CASE("a trailing slash names the same folder", "[atomic]") {
   TempDir dir;
-  AtomicFolder folder(dir.path().string() + "/out/");
+  io::AtomicFolder folder(dir.path().string() + "/out/");
   folder.commit();
   CHECK(fs::is_directory(dir / "out"));
   CHECK(entries(dir.path()) == std::vector<std::string>{"out"});
@@ -114,8 +114,8 @@ TEST_CASE("remove_tree removes a folder tree without following symlinks", "[atom
   fs::create_directories(dir / "tree" / "a" / "b");
   write_text(dir / "tree" / "a" / "b" / "f", "f");
   fs::create_directory_symlink(keep, dir / "tree" / "link");
-  CHECK(remove_tree(dir / "tree"));
+  CHECK(io::remove_tree(dir / "tree"));
   CHECK_FALSE(fs::exists(dir / "tree"));
   CHECK(read_text(keep / "x") == "x");
-  CHECK(remove_tree(dir / "missing"));
+  CHECK(io::remove_tree(dir / "missing"));
 }

@@ -16,14 +16,14 @@ using namespace ctxext::testing;
 using Catch::Matchers::Contains;
 
 namespace {
-uint32_t crc_of(const std::vector<uint8_t>& bytes) { return crc32c(bytes.data(), bytes.size()); }
+uint32_t crc_of(const std::vector<uint8_t>& bytes) { return io::crc32c(bytes.data(), bytes.size()); }
 }  // namespace
 
 TEST_CASE("crc32c gives the published check values", "[crc32c]") {
   const std::string check = "123456789";
-  CHECK(crc32c(check.data(), check.size()) == 0xE3069283u);
-  CHECK(crc32c_portable(check.data(), check.size()) == 0xE3069283u);
-  CHECK(crc32c("", 0) == 0u);
+  CHECK(io::crc32c(check.data(), check.size()) == 0xE3069283u);
+  CHECK(io::crc32c_portable(check.data(), check.size()) == 0xE3069283u);
+  CHECK(io::crc32c("", 0) == 0u);
   // RFC 3720 B.4: 32 bytes of zeros, of ones, incrementing and decrementing.
   CHECK(crc_of(std::vector<uint8_t>(32, 0x00)) == 0x8A9136AAu);
   CHECK(crc_of(std::vector<uint8_t>(32, 0xFF)) == 0x62A8AB43u);
@@ -41,15 +41,15 @@ TEST_CASE("crc32c: the hardware and table paths agree at every length and alignm
   for (size_t offset : {0, 1, 3, 7})
     for (size_t size : {0, 1, 7, 8, 9, 63, 64, 65, 4000}) {
       INFO("offset " << offset << " size " << size);
-      CHECK(crc32c(bytes.data() + offset, size) == crc32c_portable(bytes.data() + offset, size));
+      CHECK(io::crc32c(bytes.data() + offset, size) == io::crc32c_portable(bytes.data() + offset, size));
     }
-  const uint32_t whole = crc32c(bytes.data(), bytes.size());
+  const uint32_t whole = io::crc32c(bytes.data(), bytes.size());
   for (size_t cut : {0, 1, 13, 2048, 4098}) {
-    CHECK(crc32c(bytes.data() + cut, bytes.size() - cut, crc32c(bytes.data(), cut)) == whole);
-    CHECK(crc32c_portable(bytes.data() + cut, bytes.size() - cut, crc32c_portable(bytes.data(), cut)) == whole);
+    CHECK(io::crc32c(bytes.data() + cut, bytes.size() - cut, io::crc32c(bytes.data(), cut)) == whole);
+    CHECK(io::crc32c_portable(bytes.data() + cut, bytes.size() - cut, io::crc32c_portable(bytes.data(), cut)) == whole);
   }
   bytes[1000] ^= 0x10;  // one flipped bit changes the sum
-  CHECK(crc32c(bytes.data(), bytes.size()) != whole);
+  CHECK(io::crc32c(bytes.data(), bytes.size()) != whole);
 }
 
 TEST_CASE("file_crc32c sums a file larger than its read buffer; a missing file is named", "[crc32c]") {
@@ -57,10 +57,10 @@ TEST_CASE("file_crc32c sums a file larger than its read buffer; a missing file i
   std::string text(9u << 20, '\0');  // 9 MiB: three reads of the 4 MiB buffer
   for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>(i * 2654435761u >> 24);
   write_text(dir / "big.bin", text);
-  const FileChecksum sum = file_crc32c(dir / "big.bin");
+  const io::FileChecksum sum = io::file_crc32c(dir / "big.bin");
   CHECK(sum.bytes == text.size());
-  CHECK(sum.crc32c == crc32c(text.data(), text.size()));
+  CHECK(sum.crc32c == io::crc32c(text.data(), text.size()));
   write_text(dir / "check.txt", "123456789");
-  CHECK(file_crc32c(dir / "check.txt").crc32c == 0xE3069283u);
-  CHECK_THROWS_WITH(file_crc32c(dir / "missing.bin"), Contains("missing.bin: cannot read (No such file"));
+  CHECK(io::file_crc32c(dir / "check.txt").crc32c == 0xE3069283u);
+  CHECK_THROWS_WITH(io::file_crc32c(dir / "missing.bin"), Contains("missing.bin: cannot read (No such file"));
 }

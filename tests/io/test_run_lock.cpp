@@ -35,38 +35,38 @@ TEST_CASE("run lock: a second holder is refused naming the first one's pid and h
   TempDir dir;
   const std::string pid_and_host = "pid " + std::to_string(::getpid()) + " on host " + host_name();
   {
-    RunLock first(dir / "run");
-    CHECK(read_text(dir / "run" / kRunLockFile) == "pid " + std::to_string(::getpid()) + " host " + host_name() + "\n");
+    io::RunLock first(dir / "run");
+    CHECK(read_text(dir / "run" / io::kRunLockFile) == "pid " + std::to_string(::getpid()) + " host " + host_name() + "\n");
     // flock is per open file: a second open of the same file conflicts even inside one process.
-    CHECK_THROWS_WITH(RunLock(dir / "run"),
+    CHECK_THROWS_WITH(io::RunLock(dir / "run"),
                       Contains("another training run is writing this output_dir") && Contains(pid_and_host));
-    CHECK(fs::exists(dir / "run" / kRunLockFile));  // the refusal leaves the holder's lock alone
+    CHECK(fs::exists(dir / "run" / io::kRunLockFile));  // the refusal leaves the holder's lock alone
   }
-  CHECK_FALSE(fs::exists(dir / "run" / kRunLockFile));
-  RunLock again(dir / "run");  // released: free again
+  CHECK_FALSE(fs::exists(dir / "run" / io::kRunLockFile));
+  io::RunLock again(dir / "run");  // released: free again
 }
 
 TEST_CASE("run lock: a lock file left by a dead process is taken over", "[run_lock]") {
   TempDir dir;
   fs::create_directories(dir / "run");
-  write_text(dir / "run" / kRunLockFile, "pid " + std::to_string(dead_pid()) + " host " + host_name() + "\n");
+  write_text(dir / "run" / io::kRunLockFile, "pid " + std::to_string(dead_pid()) + " host " + host_name() + "\n");
   write_text(dir / "run" / "metrics.jsonl", "");
   {
-    RunLock lock(dir / "run");
-    CHECK_THAT(read_text(dir / "run" / kRunLockFile), Contains("pid " + std::to_string(::getpid())));
+    io::RunLock lock(dir / "run");
+    CHECK_THAT(read_text(dir / "run" / io::kRunLockFile), Contains("pid " + std::to_string(::getpid())));
   }
-  CHECK_FALSE(fs::exists(dir / "run" / kRunLockFile));
+  CHECK_FALSE(fs::exists(dir / "run" / io::kRunLockFile));
   CHECK(fs::exists(dir / "run" / "metrics.jsonl"));  // the run's own files stay
 }
 
 TEST_CASE("run lock: a folder the lock created and nothing was written to is removed with it", "[run_lock]") {
   TempDir dir;
-  { RunLock lock(dir / "a" / "run"); }
+  { io::RunLock lock(dir / "a" / "run"); }
   CHECK_FALSE(fs::exists(dir / "a" / "run"));
   {
-    RunLock lock(dir / "b");
+    io::RunLock lock(dir / "b");
     write_text(dir / "b" / "metrics.jsonl", "");
   }
   CHECK(fs::exists(dir / "b" / "metrics.jsonl"));
-  CHECK_FALSE(fs::exists(dir / "b" / kRunLockFile));
+  CHECK_FALSE(fs::exists(dir / "b" / io::kRunLockFile));
 }

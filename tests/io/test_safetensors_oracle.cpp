@@ -14,11 +14,11 @@ TEST_CASE("a file written by the reference save_file is read with equal values, 
   TempDir dir;
   const auto reference = dir / "reference.safetensors";
   const std::string expected = run_oracle("safetensors_check.py", {"save", reference.string()});
-  const auto content = read_safetensors(reference);
+  const auto content = io::read_safetensors(reference);
   CHECK(listing(content.tensors, content.metadata) == expected);
 
   // One metadata key, so the reference's arbitrary HashMap order cannot differ from ours.
-  write_safetensors(dir / "ours.safetensors", content.tensors, content.metadata);
+  io::write_safetensors(dir / "ours.safetensors", content.tensors, content.metadata);
   CHECK(read_text(dir / "ours.safetensors") == read_text(reference));
 }
 
@@ -42,6 +42,6 @@ TEST_CASE("a file written by us is loaded by the reference load_file with equal 
       {"scalar", torch::tensor(-1.25f)},
       {"empty", torch::zeros({4, 0}, torch::kBFloat16)},
   };
-  write_safetensors(path, tensors, metadata);
+  io::write_safetensors(path, tensors, metadata);
   CHECK(run_oracle("safetensors_check.py", {"list", path.string()}) == listing(tensors, metadata));
 }

@@ -44,8 +44,8 @@ TEST_CASE("every dtype round-trips with exact bytes, shapes and metadata", "[saf
   TempDir dir;
   const auto tensors = every_dtype();
   const std::map<std::string, std::string> metadata{{"format", "pt"}, {"note", "ünïcode \"quoted\"\n"}};
-  write_safetensors(dir / "all.safetensors", tensors, metadata);
-  const auto content = read_safetensors(dir / "all.safetensors");
+  io::write_safetensors(dir / "all.safetensors", tensors, metadata);
+  const auto content = io::read_safetensors(dir / "all.safetensors");
   CHECK(content.metadata == metadata);
   CHECK(listing(content.tensors, content.metadata) == listing(tensors, metadata));
   for (const auto& [name, t] : content.tensors) {
@@ -59,10 +59,10 @@ TEST_CASE("every dtype round-trips with exact bytes, shapes and metadata", "[saf
 TEST_CASE("non-contiguous and grad-tracking inputs are written as their values", "[safetensors]") {
   TempDir dir;
   auto w = torch::arange(12, torch::kFloat32).reshape({3, 4}).requires_grad_(true);
-  write_safetensors(dir / "a.safetensors", {{"t", w.t()}});
-  write_safetensors(dir / "b.safetensors", {{"t", w.t().contiguous().detach()}});
+  io::write_safetensors(dir / "a.safetensors", {{"t", w.t()}});
+  io::write_safetensors(dir / "b.safetensors", {{"t", w.t().contiguous().detach()}});
   CHECK(read_text(dir / "a.safetensors") == read_text(dir / "b.safetensors"));
-  CHECK(read_safetensors(dir / "a.safetensors").tensors.at("t").equal(w.t().detach()));
+  CHECK(io::read_safetensors(dir / "a.safetensors").tensors.at("t").equal(w.t().detach()));
 }
 
 TEST_CASE("writer bytes equal the reference writer's own unit-test vectors", "[safetensors]") {
@@ -70,19 +70,19 @@ TEST_CASE("writer bytes equal the reference writer's own unit-test vectors", "[s
   // test_empty and test_serialization_forced_alignement.
   TempDir dir;
   const auto values = torch::arange(6, torch::kFloat32);
-  write_safetensors(dir / "a.safetensors", {{"attn.0", values.reshape({1, 2, 3})}});
+  io::write_safetensors(dir / "a.safetensors", {{"attn.0", values.reshape({1, 2, 3})}});
   CHECK(read_text(dir / "a.safetensors") ==
         le64(64) + R"({"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}})" +
             std::string("\0\0\0\0\0\0\x80\x3f\0\0\0\x40\0\0\x40\x40\0\0\x80\x40\0\0\xa0\x40", 24));
 
-  write_safetensors(dir / "b.safetensors", {{"attn0", values.reshape({1, 1, 2, 3})}});
+  io::write_safetensors(dir / "b.safetensors", {{"attn0", values.reshape({1, 1, 2, 3})}});
   const std::string b = read_text(dir / "b.safetensors");
   CHECK(b.substr(0, 8) == le64(72));
   CHECK(b.substr(8, 72) == R"({"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}})" + std::string(7, ' '));
 
-  write_safetensors(dir / "c.safetensors", {});
+  io::write_safetensors(dir / "c.safetensors", {});
   CHECK(read_text(dir / "c.safetensors") == le64(8) + "{}      ");
-  write_safetensors(dir / "d.safetensors", {}, {{"framework", "pt"}});
+  io::write_safetensors(dir / "d.safetensors", {}, {{"framework", "pt"}});
   CHECK(read_text(dir / "d.safetensors") == le64(40) + R"({"__metadata__":{"framework":"pt"}})" + "     ");
 }
 
@@ -90,8 +90,8 @@ TEST_CASE("writing is deterministic and orders data like the reference (widest d
           "[safetensors]") {
   TempDir dir;
   const auto tensors = every_dtype();
-  write_safetensors(dir / "a.safetensors", tensors, {{"format", "pt"}});
-  write_safetensors(dir / "b.safetensors", tensors, {{"format", "pt"}});
+  io::write_safetensors(dir / "a.safetensors", tensors, {{"format", "pt"}});
+  io::write_safetensors(dir / "b.safetensors", tensors, {{"format", "pt"}});
   const std::string a = read_text(dir / "a.safetensors");
   CHECK(a == read_text(dir / "b.safetensors"));
   uint64_t n = 0;
@@ -107,17 +107,17 @@ TEST_CASE("writing is deterministic and orders data like the reference (widest d
 TEST_CASE("read tensors view the mapped file, outlive the content and are copy-on-write", "[safetensors]") {
   TempDir dir;
   const auto path = dir / "w.safetensors";
-  write_safetensors(path, {{"w", torch::arange(4, torch::kFloat32)}});
+  io::write_safetensors(path, {{"w", torch::arange(4, torch::kFloat32)}});
   const std::string before = read_text(path);
   torch::Tensor w;
   {
-    auto content = read_safetensors(path);
+    auto content = io::read_safetensors(path);
     w = content.tensors.at("w");
   }
   w.add_(10);  // private mapping: the file keeps its bytes
   CHECK(w.equal(torch::arange(10, 14, torch::kFloat32)));
   CHECK(read_text(path) == before);
-  CHECK(read_safetensors(path).tensors.at("w").equal(torch::arange(4, torch::kFloat32)));
+  CHECK(io::read_safetensors(path).tensors.at("w").equal(torch::arange(4, torch::kFloat32)));
 }
 
 TEST_CASE("misaligned data from a foreign writer is read correctly (copied)", "[safetensors]") {
@@ -130,7 +130,7 @@ TEST_CASE("misaligned data from a foreign writer is read correctly (copied)", "[
              safetensors_bytes(R"({"b":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
                                R"("f":{"dtype":"F32","shape":[1],"data_offsets":[1,5]}})",
                                data));
-  const auto content = read_safetensors(dir / "m.safetensors");
+  const auto content = io::read_safetensors(dir / "m.safetensors");
   CHECK(content.tensors.at("f").item<float>() == 1.5f);
   CHECK(content.tensors.at("b").item<uint8_t>() == 7);
 }
@@ -138,9 +138,9 @@ TEST_CASE("misaligned data from a foreign writer is read correctly (copied)", "[
 TEST_CASE("writer rejects what safetensors cannot store, leaving no file", "[safetensors]") {
   TempDir dir;
   const auto path = dir / "x.safetensors";
-  CHECK_THROWS_WITH(write_safetensors(path, {{"c", torch::zeros({2}, torch::kComplexFloat)}}),
+  CHECK_THROWS_WITH(io::write_safetensors(path, {{"c", torch::zeros({2}, torch::kComplexFloat)}}),
                     Contains(path.string()) && Contains("tensor 'c'") && Contains("cannot store"));
-  CHECK_THROWS_WITH(write_safetensors(path, {{"__metadata__", torch::zeros({2})}}), Contains("reserved"));
-  CHECK_THROWS_WITH(write_safetensors(path, {{"u", torch::Tensor()}}), Contains("tensor 'u' is undefined"));
+  CHECK_THROWS_WITH(io::write_safetensors(path, {{"__metadata__", torch::zeros({2})}}), Contains("reserved"));
+  CHECK_THROWS_WITH(io::write_safetensors(path, {{"u", torch::Tensor()}}), Contains("tensor 'u' is undefined"));
   CHECK(fs::is_empty(dir.path()));
 }

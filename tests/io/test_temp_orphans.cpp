@@ -19,7 +19,7 @@ TEST_CASE("orphaned temporaries of dead writers are removed, those of live ones 
   // A real AtomicFolder whose process dies before commit (as under SIGKILL: no destructor runs).
   const pid_t writer = ::fork();
   if (writer == 0) {
-    AtomicFolder folder(checkpoints / "step-4");
+    io::AtomicFolder folder(checkpoints / "step-4");
     std::FILE* f = std::fopen((folder.path() / "model.safetensors").c_str(), "w");
     if (f) std::fclose(f);
     ::_exit(0);
@@ -37,11 +37,11 @@ TEST_CASE("orphaned temporaries of dead writers are removed, those of live ones 
   write_text(checkpoints / ".keep", "not a temporary");
   fs::create_directories(checkpoints / "step-2");
 
-  const auto removed = remove_orphaned_temporaries(checkpoints);
+  const auto removed = io::remove_orphaned_temporaries(checkpoints);
   CHECK(removed == std::vector<fs::path>{orphan});
   CHECK_FALSE(fs::exists(orphan));
   CHECK(fs::exists(live));
   CHECK(fs::exists(checkpoints / ".keep"));
   CHECK(fs::exists(checkpoints / "step-2"));
-  CHECK(remove_orphaned_temporaries(dir / "missing").empty());
+  CHECK(io::remove_orphaned_temporaries(dir / "missing").empty());
 }

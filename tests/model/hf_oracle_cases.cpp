@@ -18,11 +18,11 @@
 
 namespace ctxext::testing {
 
-LlamaConfig tiny_config() { return small_llama_config(101, 64, 96, 4, 64); }  // rope theta 10,000
+model::LlamaConfig tiny_config() { return small_llama_config(101, 64, 96, 4, 64); }  // rope theta 10,000
 
 namespace {
 
-ParityCase method_case(const std::string& name, const std::function<void(RopeOptions&)>& set) {
+ParityCase method_case(const std::string& name, const std::function<void(rope::RopeOptions&)>& set) {
   ParityCase p{name, tiny_config()};
   set(p.config.rope);
   return p;
@@ -33,24 +33,24 @@ ParityCase method_case(const std::string& name, const std::function<void(RopeOpt
 const std::vector<ParityCase>& parity_cases() {
   static const std::vector<ParityCase> cases = [] {
     std::vector<ParityCase> v;
-    v.push_back(method_case("default", [](RopeOptions&) {}));
+    v.push_back(method_case("default", [](rope::RopeOptions&) {}));
     {
-      ParityCase p = method_case("default_theta_gqa_head_dim", [](RopeOptions& r) { r.theta = 500.0; });
+      ParityCase p = method_case("default_theta_gqa_head_dim", [](rope::RopeOptions& r) { r.theta = 500.0; });
       p.config.num_key_value_heads = 2;
       p.config.head_dim = 32;  // != hidden / heads: HF's explicit head_dim
       v.push_back(p);
     }
     {
-      ParityCase p = method_case("mqa_tied_sdpa", [](RopeOptions&) {});
+      ParityCase p = method_case("mqa_tied_sdpa", [](rope::RopeOptions&) {});
       p.config.num_key_value_heads = 1;
       p.config.tie_word_embeddings = true;
       p.attn = "sdpa";
       v.push_back(p);
     }
-    v.push_back(method_case("linear", [](RopeOptions& r) { r.type = "pi"; r.factor = 2.0; }));
-    v.push_back(method_case("dynamic", [](RopeOptions& r) { r.type = "dynamic_ntk"; r.factor = 2.0; }));
-    v.push_back(method_case("yarn", [](RopeOptions& r) { r.type = "yarn"; r.factor = 4.0; }));
-    v.push_back(method_case("yarn_betas_mscale", [](RopeOptions& r) {
+    v.push_back(method_case("linear", [](rope::RopeOptions& r) { r.type = "pi"; r.factor = 2.0; }));
+    v.push_back(method_case("dynamic", [](rope::RopeOptions& r) { r.type = "dynamic_ntk"; r.factor = 2.0; }));
+    v.push_back(method_case("yarn", [](rope::RopeOptions& r) { r.type = "yarn"; r.factor = 4.0; }));
+    v.push_back(method_case("yarn_betas_mscale", [](rope::RopeOptions& r) {
       r.type = "yarn";
       r.factor = 4.0;
       r.beta_fast = 16.0;
@@ -59,21 +59,21 @@ const std::vector<ParityCase>& parity_cases() {
       r.mscale_all_dim = 0.8;
       r.truncate = false;
     }));
-    v.push_back(method_case("yarn_attention_factor", [](RopeOptions& r) {
+    v.push_back(method_case("yarn_attention_factor", [](rope::RopeOptions& r) {
       r.type = "yarn";
       r.factor = 3.0;
       r.attention_factor = 1.3;
     }));
-    v.push_back(method_case("llama3", [](RopeOptions& r) {
+    v.push_back(method_case("llama3", [](rope::RopeOptions& r) {
       r.type = "llama3";
       r.factor = 4.0;
       r.low_freq_factor = 1.0;
       r.high_freq_factor = 4.0;
     }));
-    v.push_back(method_case("abf", [](RopeOptions& r) { r.type = "abf"; r.abf_theta = 1e6; }));
-    v.push_back(method_case("ntk", [](RopeOptions& r) { r.type = "ntk"; r.ntk_alpha = 4.0; }));
+    v.push_back(method_case("abf", [](rope::RopeOptions& r) { r.type = "abf"; r.abf_theta = 1e6; }));
+    v.push_back(method_case("ntk", [](rope::RopeOptions& r) { r.type = "ntk"; r.ntk_alpha = 4.0; }));
     {
-      ParityCase p = method_case("eabf", [](RopeOptions& r) {
+      ParityCase p = method_case("eabf", [](rope::RopeOptions& r) {
         r.type = "eabf";
         r.abf_theta = 1e6;
         r.eabf_context = 16.0;  // small, so the scale exceeds 1 within the sequence
@@ -82,14 +82,14 @@ const std::vector<ParityCase>& parity_cases() {
       p.query_scale = true;
       v.push_back(p);
     }
-    v.push_back(method_case("ntk_by_parts", [](RopeOptions& r) {
+    v.push_back(method_case("ntk_by_parts", [](rope::RopeOptions& r) {
       r.type = "ntk_by_parts";
       r.factor = 4.0;
       r.beta_fast = 16.0;
     }));
     for (const int64_t seq_len : {int64_t{48}, int64_t{96}}) {
       // L0 = 64: 48 tokens use short_factor, 96 long_factor.
-      ParityCase p = method_case(seq_len <= 64 ? "longrope_short" : "longrope_long", [](RopeOptions& r) {
+      ParityCase p = method_case(seq_len <= 64 ? "longrope_short" : "longrope_long", [](rope::RopeOptions& r) {
         r.type = "longrope";
         r.factor = 4.0;
         for (int i = 0; i < 8; ++i) {  // head_dim 16
@@ -102,7 +102,7 @@ const std::vector<ParityCase>& parity_cases() {
     }
     {
       // transformers < 4.43: rope_scaling {"type": ...} + top-level rope_theta.
-      ParityCase p = method_case("legacy_type_linear", [](RopeOptions& r) {
+      ParityCase p = method_case("legacy_type_linear", [](rope::RopeOptions& r) {
         r.type = "pi";
         r.factor = 2.0;
         r.theta = 20000.0;
@@ -112,7 +112,7 @@ const std::vector<ParityCase>& parity_cases() {
     }
     {
       // transformers 4.43-4.57: rope_scaling {"rope_type": ...} + top-level rope_theta.
-      ParityCase p = method_case("legacy_rope_type_dynamic", [](RopeOptions& r) {
+      ParityCase p = method_case("legacy_rope_type_dynamic", [](rope::RopeOptions& r) {
         r.type = "dynamic_ntk";
         r.factor = 3.0;
         r.theta = 20000.0;
@@ -147,7 +147,7 @@ const std::vector<SaveCase>& save_cases() {
   return cases;
 }
 
-torch::Tensor parity_tokens(const LlamaConfig& config, int64_t seq_len, uint64_t seed) {
+torch::Tensor parity_tokens(const model::LlamaConfig& config, int64_t seq_len, uint64_t seed) {
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   return torch::randint(config.vocab_size, {2, seq_len}, generator, torch::kInt64);
 }
@@ -192,9 +192,9 @@ OracleResults compute_oracle_results() {
   nlohmann::json jobs = nlohmann::json::array();
   std::vector<fs::path> folders;
   for (const auto& c : parity_cases()) {
-    auto model = make_random_llama(c.config, kWeightSeed, torch::kFloat32, kInitStd);
+    auto model = model::make_random_llama(c.config, kWeightSeed, torch::kFloat32, kInitStd);
     const auto folder = inputs / c.name;
-    export_hf_checkpoint(model_tensors(*model), c.config, folder);
+    model::export_hf_checkpoint(model::model_tensors(*model), c.config, folder);
     if (c.config_override) {
       auto config = nlohmann::json::parse(read_text(folder / "config.json"));
       for (const char* key : {"rope_parameters", "rope_scaling", "rope_theta", "ctxext_rope"}) config.erase(key);

@@ -19,7 +19,7 @@ namespace ctxext::testing {
 
 struct ParityCase {
   std::string name;
-  LlamaConfig config;
+  model::LlamaConfig config;
   std::string attn = "eager";
   // Replaces the exported config.json (older transformers dialects); the C++ side must read the same.
   std::optional<nlohmann::json> config_override;
@@ -35,14 +35,14 @@ struct SaveCase {
 };
 
 // The shared tiny config: vocab 101, hidden 64, 4 heads of 16, intermediate 96, 2 layers, L0 = 64.
-LlamaConfig tiny_config();
+model::LlamaConfig tiny_config();
 const std::vector<ParityCase>& parity_cases();
 const std::vector<SaveCase>& save_cases();
 
 // Seeded weights (std 0.15, so attention is peaked enough for RoPE to matter) and token batches.
 constexpr uint64_t kWeightSeed = 1234;
 constexpr double kInitStd = 0.15;
-torch::Tensor parity_tokens(const LlamaConfig& config, int64_t seq_len, uint64_t seed);  // [2, seq_len]
+torch::Tensor parity_tokens(const model::LlamaConfig& config, int64_t seq_len, uint64_t seed);  // [2, seq_len]
 const std::vector<std::string>& grad_names();
 
 struct OracleResults {

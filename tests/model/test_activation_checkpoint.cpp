@@ -18,7 +18,7 @@ TEST_CASE("activation checkpointing: same output and gradients as the plain bloc
   first->weight.mutable_grad().zero_();
   second->weight.mutable_grad().zero_();
 
-  const auto recomputed = ctxext::checkpointed(block, x);
+  const auto recomputed = ctxext::model::checkpointed(block, x);
   CHECK(torch::equal(plain, recomputed));
   recomputed.pow(2).sum().backward();
   CHECK(torch::allclose(x.grad(), grad_x, 1e-6, 1e-6));

@@ -9,8 +9,8 @@
 
 namespace {
 
-ctxext::LlamaConfig gqa_config(const std::string& rope_type, bool interleaved) {
-  auto config = ctxext::llama_preset("tiny");
+ctxext::model::LlamaConfig gqa_config(const std::string& rope_type, bool interleaved) {
+  auto config = ctxext::model::llama_preset("tiny");
   config.num_hidden_layers = 2;
   config.num_key_value_heads = 2;  // 8 query heads over 2 kv heads
   config.rope.type = rope_type;
@@ -28,7 +28,7 @@ TEST_CASE("attention: in-place rotation (no grad) gives bitwise the logits of th
     for (bool interleaved : {false, true}) {
       INFO("rope " << type << ", interleaved " << interleaved);
       torch::manual_seed(7);
-      ctxext::LlamaForCausalLM model(gqa_config(type, interleaved));
+      ctxext::model::LlamaForCausalLM model(gqa_config(type, interleaved));
       const auto ids = torch::randint(0, model->config().vocab_size, {2, 24}, torch::kInt64);
       const auto with_grad = model->forward(ids);
       REQUIRE(with_grad.requires_grad());

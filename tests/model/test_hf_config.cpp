@@ -24,17 +24,17 @@ nlohmann::json base_json() {
 }
 
 // Writes `json` as DIR/config.json and reads it back.
-LlamaConfig read_json(const TempDir& dir, const nlohmann::json& json) {
+model::LlamaConfig read_json(const TempDir& dir, const nlohmann::json& json) {
   write_text(dir / "config.json", json.dump(2));
-  return read_hf_config(dir / "config.json");
+  return model::read_hf_config(dir / "config.json");
 }
 
 void check_rejected(const nlohmann::json& json, const std::string& key, const std::string& reason) {
   TempDir dir;
   write_text(dir / "config.json", json.dump(2));
   const std::string file = (dir / "config.json").string();
-  CHECK_THROWS_AS(read_hf_config(file), Error);
-  CHECK_THROWS_WITH(read_hf_config(file), Contains(file) && Contains(key) && Contains(reason));
+  CHECK_THROWS_AS(model::read_hf_config(file), Error);
+  CHECK_THROWS_WITH(model::read_hf_config(file), Contains(file) && Contains(key) && Contains(reason));
 }
 
 }  // namespace
@@ -185,43 +185,43 @@ TEST_CASE("hf config rejects: max_position_embeddings null (it used to read as 2
 }
 
 TEST_CASE("hf config: a method with no registry entry has no HF form: an error, never plain RoPE", "[hf_config][export]") {
-  auto config = llama_preset("tiny");
+  auto config = model::llama_preset("tiny");
   config.rope.type = "rope2";
-  CHECK_THROWS_WITH(hf_config_json(config, torch::kFloat32), Contains("unknown RoPE method 'rope2'"));
-  CHECK_THROWS_WITH(hf_rope_type(config.rope), Contains("rope2"));
+  CHECK_THROWS_WITH(model::hf_config_json(config, torch::kFloat32), Contains("unknown RoPE method 'rope2'"));
+  CHECK_THROWS_WITH(model::hf_rope_type(config.rope), Contains("rope2"));
 }
 
 TEST_CASE("hf config rejects: invalid JSON, duplicate keys, missing file", "[hf_config][reject]") {
   TempDir dir;
   const auto file = (dir / "config.json").string();
   write_text(file, "{\"vocab_size\": 10,");
-  CHECK_THROWS_WITH(read_hf_config(file), Contains(file));
+  CHECK_THROWS_WITH(model::read_hf_config(file), Contains(file));
   write_text(file, "{\"vocab_size\": 10, \"vocab_size\": 12}");
-  CHECK_THROWS_WITH(read_hf_config(file), Contains(file) && Contains("vocab_size"));
-  CHECK_THROWS_WITH(read_hf_config(dir / "absent.json"), Contains("absent.json"));
+  CHECK_THROWS_WITH(model::read_hf_config(file), Contains(file) && Contains("vocab_size"));
+  CHECK_THROWS_WITH(model::read_hf_config(dir / "absent.json"), Contains("absent.json"));
 }
 
 namespace {
 
 // Every method of the registry, each of its keys set to a valid non-default value (so a key lost
 // on the way shows), factor 4 over L0 = 256.
-std::vector<RopeOptions> every_method(int64_t head_dim) {
-  std::vector<RopeOptions> all;
-  for (const auto* m : all_rope_methods()) {
-    RopeOptions r;
+std::vector<rope::RopeOptions> every_method(int64_t head_dim) {
+  std::vector<rope::RopeOptions> all;
+  for (const auto* m : rope::all_rope_methods()) {
+    rope::RopeOptions r;
     r.type = m->name;
     r.original_max_position_embeddings = 256;
     r.factor = std::string(m->name) == "none" ? 1.0 : 4.0;
     for (const auto& name : m->keys) {
-      const auto& k = find_rope_key(name);
+      const auto& k = rope::find_rope_key(name);
       switch (k.kind) {
-        case RopeKey::Kind::number:
+        case rope::RopeKey::Kind::number:
           r.*k.number = r.*k.number == 0.0 ? 16.0 : r.*k.number * 1.5;  // 0 -> 16: ntk_alpha, eabf_context
           break;
-        case RopeKey::Kind::integer: r.*k.integer = 0; break;  // skip_layers: every layer scaled
-        case RopeKey::Kind::boolean: r.*k.boolean = !(r.*k.boolean); break;
-        case RopeKey::Kind::optional_number: r.*k.optional_number = 1.25; break;
-        case RopeKey::Kind::number_list: {
+        case rope::RopeKey::Kind::integer: r.*k.integer = 0; break;  // skip_layers: every layer scaled
+        case rope::RopeKey::Kind::boolean: r.*k.boolean = !(r.*k.boolean); break;
+        case rope::RopeKey::Kind::optional_number: r.*k.optional_number = 1.25; break;
+        case rope::RopeKey::Kind::number_list: {
           std::vector<double> values;
           for (int64_t i = 0; i < head_dim / 2; ++i) values.push_back(1.0 + 0.5 * static_cast<double>(i) + (name == "long_factor" ? 3.0 : 0.0));
           r.*k.number_list = values;
@@ -235,18 +235,18 @@ std::vector<RopeOptions> every_method(int64_t head_dim) {
 }
 
 // Frequencies, cos/sin scale and query scale of two descriptions are identical, up to and beyond L0.
-void check_same_model(const RopeOptions& a, const RopeOptions& b, int64_t head_dim, bool query_scale) {
+void check_same_model(const rope::RopeOptions& a, const rope::RopeOptions& b, int64_t head_dim, bool query_scale) {
   for (int64_t seq_len : {int64_t{16}, int64_t{256}, int64_t{1024}}) {
     INFO("seq_len " << seq_len);
-    const auto fa = compute_rope_frequencies(a, head_dim, seq_len);
-    const auto fb = compute_rope_frequencies(b, head_dim, seq_len);
+    const auto fa = rope::compute_rope_frequencies(a, head_dim, seq_len);
+    const auto fb = rope::compute_rope_frequencies(b, head_dim, seq_len);
     CHECK(torch::equal(fa.inv_freq, fb.inv_freq));
     CHECK(fa.attention_scaling == fb.attention_scaling);
     if (!query_scale) continue;
     const auto positions = torch::arange(seq_len, torch::kInt64);
     for (int64_t layer : {0, 1, 3}) {
-      const auto qa = compute_query_scale(a, positions, layer);
-      const auto qb = compute_query_scale(b, positions, layer);
+      const auto qa = rope::compute_query_scale(a, positions, layer);
+      const auto qb = rope::compute_query_scale(b, positions, layer);
       REQUIRE(qa.defined() == qb.defined());
       if (qa.defined()) CHECK(torch::equal(qa, qb));
     }
@@ -257,13 +257,13 @@ void check_same_model(const RopeOptions& a, const RopeOptions& b, int64_t head_d
 
 TEST_CASE("hf config export: every method writes the complete RoPE description and reads back the same model",
           "[hf_config][export]") {
-  auto config = llama_preset("tiny");
+  auto config = model::llama_preset("tiny");
   const int64_t d = config.resolved_head_dim();
   for (const auto& rope : every_method(d)) {
     INFO("method " << rope.type);
-    const auto& method = find_rope_method(rope.type);
+    const auto& method = rope::find_rope_method(rope.type);
     config.rope = rope;
-    const auto j = hf_config_json(config, torch::kBFloat16);
+    const auto j = model::hf_config_json(config, torch::kBFloat16);
     // The complete description: what loses rope_scaling in peer tools must be here.
     const auto& p = j.at("rope_parameters");
     CHECK(p.at("rope_type") == method.hf.type);
@@ -281,18 +281,18 @@ TEST_CASE("hf config export: every method writes the complete RoPE description a
     // ctxext_rope: `type` and exactly the method's keys.
     const auto& block = j.at("ctxext_rope");
     CHECK(block.at("type") == rope.type);
-    for (const auto& k : rope_option_keys()) {
+    for (const auto& k : rope::rope_option_keys()) {
       const auto keys = method.all_keys();
       const bool active = std::find(keys.begin(), keys.end(), k.name) != keys.end();
       INFO("key " << k.name);
-      CHECK(block.contains(k.name) == (active && (k.kind != RopeKey::Kind::optional_number || (rope.*k.optional_number).has_value())));
+      CHECK(block.contains(k.name) == (active && (k.kind != rope::RopeKey::Kind::optional_number || (rope.*k.optional_number).has_value())));
     }
 
     TempDir dir;
-    write_hf_config(dir / "config.json", config, torch::kBFloat16);
-    const auto back = read_hf_config(dir / "config.json");
+    model::write_hf_config(dir / "config.json", config, torch::kBFloat16);
+    const auto back = model::read_hf_config(dir / "config.json");
     CHECK(back.rope.type == rope.type);
-    CHECK(ctxext_rope_json(back.rope) == ctxext_rope_json(rope));
+    CHECK(model::ctxext_rope_json(back.rope) == model::ctxext_rope_json(rope));
     CHECK(back.hidden_size == config.hidden_size);
     check_same_model(rope, back.rope, d, true);
 
@@ -301,14 +301,14 @@ TEST_CASE("hf config export: every method writes the complete RoPE description a
     auto stock = nlohmann::json::parse(read_text(dir / "config.json"));
     stock.erase("ctxext_rope");
     write_text(dir / "config.json", stock.dump());
-    const auto stock_config = read_hf_config(dir / "config.json");
+    const auto stock_config = model::read_hf_config(dir / "config.json");
     check_same_model(rope, stock_config.rope, d, false);
-    CHECK((method.hf.fidelity == HfFidelity::exact) == (method.query_scale == nullptr));
+    CHECK((method.hf.fidelity == rope::HfFidelity::exact) == (method.query_scale == nullptr));
   }
 }
 
 TEST_CASE("hf config export: interleaved (Meta layout) RoPE has no HF form and is refused", "[hf_config][export]") {
-  auto config = llama_preset("tiny");
+  auto config = model::llama_preset("tiny");
   config.rope.interleaved = true;
-  CHECK_THROWS_WITH(hf_config_json(config, torch::kFloat32), Contains("interleaved"));
+  CHECK_THROWS_WITH(model::hf_config_json(config, torch::kFloat32), Contains("interleaved"));
 }

@@ -24,10 +24,10 @@ struct Outputs {
   std::map<std::string, torch::Tensor> grads;
 };
 
-Outputs ctxext_outputs(const ParityCase& c, const RopeOptions& rope) {
+Outputs ctxext_outputs(const ParityCase& c, const rope::RopeOptions& rope) {
   auto config = c.config;
   config.rope = rope;
-  auto model = make_random_llama(config, kWeightSeed, torch::kFloat32, kInitStd);
+  auto model = model::make_random_llama(config, kWeightSeed, torch::kFloat32, kInitStd);
   const auto ids = parity_tokens(config, c.seq_len, kWeightSeed + 1);
   Outputs out;
   out.logits = model->forward(ids);
@@ -50,7 +50,7 @@ void check_parity(const std::string& name) {
   REQUIRE(it != cases.end());
   const ParityCase& c = *it;
 
-  const auto oracle = read_safetensors(oracle_results().output(name));
+  const auto oracle = io::read_safetensors(oracle_results().output(name));
   const auto ours = ctxext_outputs(c, c.config.rope);
 
   const double logits_err = max_abs_diff(ours.logits.detach(), oracle.tensors.at("logits"));
@@ -69,7 +69,7 @@ void check_parity(const std::string& name) {
 
   // The method must matter: plain RoPE (theta 10000) on the same weights gives other logits.
   if (c.config.rope.type != "none" || c.config.rope.theta != 10000.0) {
-    RopeOptions plain;
+    rope::RopeOptions plain;
     plain.original_max_position_embeddings = c.config.rope.original_max_position_embeddings;
     const auto baseline = ctxext_outputs(c, plain);
     CHECK(max_abs_diff(ours.logits.detach(), baseline.logits.detach()) > 1e-3);

@@ -13,14 +13,14 @@ using Catch::Matchers::Contains;
 
 TEST_CASE("llama presets: parameter counts of the published models", "[model]") {
   // Published totals: LLaMA-2 7B 6,738,415,616; 13B 13,015,864,320; 70B 68,976,648,192.
-  CHECK(llama_preset("llama2-7b").num_parameters() == 6738415616);
-  CHECK(llama_preset("llama2-13b").num_parameters() == 13015864320);
-  const auto c70 = llama_preset("llama2-70b");
+  CHECK(model::llama_preset("llama2-7b").num_parameters() == 6738415616);
+  CHECK(model::llama_preset("llama2-13b").num_parameters() == 13015864320);
+  const auto c70 = model::llama_preset("llama2-70b");
   CHECK(c70.num_parameters() == 68976648192);
   CHECK(c70.num_key_value_heads == 8);
   CHECK(c70.intermediate_size == 28672);
-  CHECK_THROWS_WITH(llama_preset("llama2-8b"), Contains("llama2-8b") && Contains("tiny"));
-  for (const char* name : {"llama2-7b", "llama2-13b", "llama2-70b", "tiny"}) CHECK_NOTHROW(llama_preset(name).validate(name));
+  CHECK_THROWS_WITH(model::llama_preset("llama2-8b"), Contains("llama2-8b") && Contains("tiny"));
+  for (const char* name : {"llama2-7b", "llama2-13b", "llama2-70b", "tiny"}) CHECK_NOTHROW(model::llama_preset(name).validate(name));
 }
 
 TEST_CASE("llama model: parameter names and shapes are HF's state_dict", "[model]") {
@@ -28,8 +28,8 @@ TEST_CASE("llama model: parameter names and shapes are HF's state_dict", "[model
     auto config = tiny_config();
     config.num_key_value_heads = 2;
     config.tie_word_embeddings = tied;
-    LlamaForCausalLM model(config);
-    const auto expected = expected_tensor_shapes(config);
+    model::LlamaForCausalLM model(config);
+    const auto expected = model::expected_tensor_shapes(config);
     const auto params = model->named_parameters();
     CHECK(params.size() == expected.size());
     int64_t total = 0;
@@ -45,12 +45,12 @@ TEST_CASE("llama model: parameter names and shapes are HF's state_dict", "[model
 
 TEST_CASE("llama model: seeded init is reproducible and HF-like", "[model]") {
   const auto config = tiny_config();
-  auto a = make_random_llama(config, 42);
-  auto b = make_random_llama(config, 42);
-  auto c = make_random_llama(config, 43);
-  const auto wa = a->model->layers[0]->as<LlamaDecoderLayerImpl>()->self_attn->q_proj->weight;
-  CHECK(torch::equal(wa, b->model->layers[0]->as<LlamaDecoderLayerImpl>()->self_attn->q_proj->weight));
-  CHECK_FALSE(torch::equal(wa, c->model->layers[0]->as<LlamaDecoderLayerImpl>()->self_attn->q_proj->weight));
+  auto a = model::make_random_llama(config, 42);
+  auto b = model::make_random_llama(config, 42);
+  auto c = model::make_random_llama(config, 43);
+  const auto wa = a->model->layers[0]->as<model::LlamaDecoderLayerImpl>()->self_attn->q_proj->weight;
+  CHECK(torch::equal(wa, b->model->layers[0]->as<model::LlamaDecoderLayerImpl>()->self_attn->q_proj->weight));
+  CHECK_FALSE(torch::equal(wa, c->model->layers[0]->as<model::LlamaDecoderLayerImpl>()->self_attn->q_proj->weight));
   CHECK(std::abs(wa.std().item<double>() - 0.02) < 0.002);
   CHECK(torch::equal(a->model->norm->weight, torch::ones({64})));
 }
@@ -64,7 +64,7 @@ TEST_CASE("llama model: KV-cache decoding equals the full forward (incl. EABF an
     config.rope.factor = 2.0;
     config.rope.eabf_context = 8.0;
     config.rope.eabf_skip_layers = 1;
-    auto model = make_random_llama(config, 9, torch::kFloat32, kInitStd);
+    auto model = model::make_random_llama(config, 9, torch::kFloat32, kInitStd);
     const auto ids = parity_tokens(config, 40, 1);
     torch::NoGradGuard no_grad;
     const auto full = model->forward(ids);
@@ -83,14 +83,14 @@ TEST_CASE("llama model: GQA equals MHA with each key/value head repeated", "[mod
   auto gqa_config = tiny_config();
   gqa_config.num_key_value_heads = 2;
   auto mha_config = tiny_config();
-  auto gqa = make_random_llama(gqa_config, 5, torch::kFloat32, kInitStd);
-  LlamaForCausalLM mha(mha_config);
-  auto tensors = model_tensors(*gqa);
+  auto gqa = model::make_random_llama(gqa_config, 5, torch::kFloat32, kInitStd);
+  model::LlamaForCausalLM mha(mha_config);
+  auto tensors = model::model_tensors(*gqa);
   // kv head j serves query heads 2j and 2j+1: repeat each head's 16 rows twice.
   for (auto& [name, t] : tensors)
     if (name.find("k_proj") != std::string::npos || name.find("v_proj") != std::string::npos)
       t = t.view({2, 1, 16, 64}).expand({2, 2, 16, 64}).reshape({64, 64});
-  copy_tensors_into(*mha, tensors, "test");
+  model::copy_tensors_into(*mha, tensors, "test");
   const auto ids = parity_tokens(gqa_config, 30, 2);
   torch::NoGradGuard no_grad;
   CHECK(max_abs_diff(gqa->forward(ids), mha->forward(ids)) < 1e-5);
@@ -98,8 +98,8 @@ TEST_CASE("llama model: GQA equals MHA with each key/value head repeated", "[mod
 
 TEST_CASE("llama model: bf16 forward returns float32 logits close to fp32", "[model]") {
   const auto config = tiny_config();
-  auto f32 = make_random_llama(config, 8);
-  auto b16 = make_random_llama(config, 8, torch::kBFloat16);
+  auto f32 = model::make_random_llama(config, 8);
+  auto b16 = model::make_random_llama(config, 8, torch::kBFloat16);
   CHECK(b16->lm_head->weight.scalar_type() == torch::kBFloat16);
   const auto ids = parity_tokens(config, 20, 3);
   torch::NoGradGuard no_grad;
@@ -113,7 +113,7 @@ TEST_CASE("llama model: activation checkpointing gives the same loss gradient", 
   const auto ids = parity_tokens(config, 24, 4);
   std::vector<torch::Tensor> grads;
   for (bool checkpointing : {false, true}) {
-    auto model = make_random_llama(config, 6, torch::kFloat32, kInitStd);
+    auto model = model::make_random_llama(config, 6, torch::kFloat32, kInitStd);
     model->model->set_activation_checkpointing(checkpointing);
     model->train();
     model->forward(ids).logsumexp(-1).mean().backward();

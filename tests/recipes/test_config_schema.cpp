@@ -26,19 +26,19 @@ namespace {
 const char* const kBase = "model:\n  preset: llama2-7b\ndata:\n  path: chat.jsonl\ntrain:\n  steps: 1\n";
 const std::set<std::string> kSetInBase = {"model.preset", "data.path", "train.steps"};
 
-std::string rope_value(const RopeOptions& o, const RopeKey& k) {
+std::string rope_value(const rope::RopeOptions& o, const rope::RopeKey& k) {
   switch (k.kind) {
-    case RopeKey::Kind::number: return fmt::format("{}", o.*k.number);
-    case RopeKey::Kind::integer: return fmt::format("{}", o.*k.integer);
-    case RopeKey::Kind::boolean: return fmt::format("{}", o.*k.boolean);
-    case RopeKey::Kind::optional_number: return o.*k.optional_number ? fmt::format("{}", *(o.*k.optional_number)) : "-";
-    case RopeKey::Kind::number_list: return fmt::format("{}", o.*k.number_list);
+    case rope::RopeKey::Kind::number: return fmt::format("{}", o.*k.number);
+    case rope::RopeKey::Kind::integer: return fmt::format("{}", o.*k.integer);
+    case rope::RopeKey::Kind::boolean: return fmt::format("{}", o.*k.boolean);
+    case rope::RopeKey::Kind::optional_number: return o.*k.optional_number ? fmt::format("{}", *(o.*k.optional_number)) : "-";
+    case rope::RopeKey::Kind::number_list: return fmt::format("{}", o.*k.number_list);
   }
   return "";
 }
 
 // Every field of the typed JobConfig, written from the structs (not from what the parser read).
-std::map<std::string, std::string> fields(const JobConfig& j) {
+std::map<std::string, std::string> fields(const recipes::JobConfig& j) {
   std::map<std::string, std::string> f;
   const auto put = [&](const std::string& name, const auto& value) { f[name] = fmt::format("{}", value); };
   const auto& m = j.model;
@@ -50,7 +50,7 @@ std::map<std::string, std::string> fields(const JobConfig& j) {
                                          c.max_position_embeddings, c.rope.theta,
                                          c.rope.original_max_position_embeddings));
   put("rope.type", j.rope.type);
-  for (const auto& k : rope_option_keys()) put(std::string("rope.") + k.name, rope_value(j.rope, k));
+  for (const auto& k : rope::rope_option_keys()) put(std::string("rope.") + k.name, rope_value(j.rope, k));
   put("rope_given", j.rope_given);
   const auto& d = j.data;
   put("data", fmt::format("{} {} {} {} {} {} {} {} {} {} {} {}", static_cast<int>(d.format), d.path, d.tokenizer,
@@ -72,8 +72,8 @@ std::map<std::string, std::string> fields(const JobConfig& j) {
   return f;
 }
 
-JobConfig parse(const std::vector<std::string>& overrides) {
-  return parse_job_config(Config::parse(kBase, "base.yaml", overrides));
+recipes::JobConfig parse(const std::vector<std::string>& overrides) {
+  return recipes::parse_job_config(Config::parse(kBase, "base.yaml", overrides));
 }
 
 std::vector<std::string> split_choices(const std::string& allowed) {
@@ -90,17 +90,17 @@ constexpr const char* kEnd = "<!-- end of generated reference -->\n";
 
 TEST_CASE("config schema: the same keys as the parser, with its defaults", "[config][schema]") {
   const Config config = Config::parse(kBase, "base.yaml");
-  parse_job_config(config);
+  recipes::parse_job_config(config);
   const auto read = config.read_values();
   std::set<std::string> parsed, listed;
   for (const auto& [key, value] : read) parsed.insert(key);
-  for (const auto& row : config_schema()) {
+  for (const auto& row : recipes::config_schema()) {
     INFO(row.key);
     CHECK(listed.insert(row.key).second);  // listed once
     CHECK_FALSE(row.effect.empty());
     CHECK_FALSE(row.allowed.empty());
     if (row.literal_fallback && !kSetInBase.count(row.key) && read.count(row.key))
-      CHECK(same_config_value(read.at(row.key), row.fallback));
+      CHECK(recipes::same_config_value(read.at(row.key), row.fallback));
   }
   std::vector<std::string> undocumented, unread;
   for (const auto& key : parsed)
@@ -117,7 +117,7 @@ TEST_CASE("config schema: every key has an effect on the parsed JobConfig", "[co
   TempDir dir;
   const auto base = fields(parse({}));
   int changed = 0;
-  for (const auto& row : config_schema()) {
+  for (const auto& row : recipes::config_schema()) {
     INFO(row.key << " = " << row.example);
     if (row.example.empty()) {
       // A key that accepts only its default documents it; any other value is refused.
@@ -138,7 +138,7 @@ TEST_CASE("config schema: every key has an effect on the parsed JobConfig", "[co
 }
 
 TEST_CASE("config schema: every listed choice is accepted, another one refused", "[config][schema]") {
-  for (const auto& row : config_schema()) {
+  for (const auto& row : recipes::config_schema()) {
     if (row.type != "one of") continue;
     INFO(row.key);
     for (const auto& choice : split_choices(row.allowed)) CHECK_NOTHROW(parse({row.key + "=" + choice}));
@@ -160,7 +160,7 @@ TEST_CASE("docs/config.md holds the generated key reference", "[config][schema][
   REQUIRE(begin != std::string::npos);
   REQUIRE(end != std::string::npos);
   const auto from = begin + std::string(kBegin).size();
-  const std::string generated = "\n" + config_reference_markdown();
+  const std::string generated = "\n" + recipes::config_reference_markdown();
   if (std::getenv("CTXEXT_UPDATE_DOCS")) {
     text.replace(from, end - from, generated);
     write_text(doc, text);
@@ -170,5 +170,5 @@ TEST_CASE("docs/config.md holds the generated key reference", "[config][schema][
   // What `ctxext validate --reference` prints is the same text.
   const auto printed = run_ctxext({"validate", "--reference"});
   CHECK(printed.exit_code == 0);
-  CHECK(printed.output == config_reference_markdown());
+  CHECK(printed.output == recipes::config_reference_markdown());
 }

@@ -56,7 +56,7 @@ TEST_CASE("train: the export records how it was made in ctxext_training.json", "
   const auto rows = read_metrics(dir / "run" / "metrics.jsonl");
   REQUIRE(rows.size() == 4);
   CHECK(record["final_loss"].get<double>() == rows.back()["loss"].get<double>());
-  const FileChecksum data = file_crc32c("data/samples/tiny_chat.jsonl");
+  const io::FileChecksum data = io::file_crc32c("data/samples/tiny_chat.jsonl");
   CHECK(record["data"]["bytes"] == data.bytes);
   CHECK(record["data"]["crc32c"] == fmt::format("{:08x}", data.crc32c));
   CHECK_THAT(record["data"]["path"].get<std::string>(), Contains("tiny_chat.jsonl"));

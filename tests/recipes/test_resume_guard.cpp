@@ -54,25 +54,25 @@ std::string host_name() {
 
 TEST_CASE("resume: configs that mean the same compare equal, and what may change is no difference", "[resume]") {
   const std::string yaml = tiny_train_yaml("runs/a");
-  const auto before = resolved_job_values(Config::parse(yaml, "a.yaml"));
+  const auto before = recipes::resolved_job_values(Config::parse(yaml, "a.yaml"));
   // 1.0e-3 written as 0.001, a default given explicitly, and keys that may change.
-  const auto after = resolved_job_values(Config::parse(
+  const auto after = recipes::resolved_job_values(Config::parse(
       yaml, "b.yaml",
       {"train.lr=0.001", "train.precision=auto", "train.steps=9", "checkpoint.keep_last=5", "runtime.threads=3",
        "output_dir=runs/b", "export.enabled=false"}));
-  for (const auto& change : config_changes(before, after)) {
+  for (const auto& change : recipes::config_changes(before, after)) {
     INFO(change.key << ": " << change.before << " -> " << change.after);
-    CHECK_FALSE(changes_training(change.key));
+    CHECK_FALSE(recipes::changes_training(change.key));
   }
-  CHECK(changes_training("rope.type"));
-  CHECK(changes_training("train.lr"));
-  CHECK(changes_training("data.path"));
-  CHECK(changes_training("runtime.seed"));
-  CHECK(changes_training("some_future.key"));  // unknown keys are safe by default
-  CHECK_FALSE(changes_training("train.steps"));
-  CHECK_FALSE(changes_training("checkpoint.every_steps"));
+  CHECK(recipes::changes_training("rope.type"));
+  CHECK(recipes::changes_training("train.lr"));
+  CHECK(recipes::changes_training("data.path"));
+  CHECK(recipes::changes_training("runtime.seed"));
+  CHECK(recipes::changes_training("some_future.key"));  // unknown keys are safe by default
+  CHECK_FALSE(recipes::changes_training("train.steps"));
+  CHECK_FALSE(recipes::changes_training("checkpoint.every_steps"));
   // precision auto resolves differently on another device: that is a change.
-  const auto on_cuda = resolved_job_values(Config::parse(yaml, "c.yaml", {"runtime.device=cuda"}));
+  const auto on_cuda = recipes::resolved_job_values(Config::parse(yaml, "c.yaml", {"runtime.device=cuda"}));
   CHECK(on_cuda.at("train.precision") == "auto (bf16 on cuda)");
   CHECK(before.at("train.precision") == "auto (fp32 on cpu)");
 }
@@ -162,14 +162,14 @@ TEST_CASE("resume: a finished run run again says it is complete and changes noth
   CHECK_THAT(r.output, !Contains("resumed from") && !Contains("exported"));
   CHECK(fs::last_write_time(dir / "run" / "export" / "model.safetensors") == export_time);
   CHECK(read_text(dir / "run" / "metrics.jsonl") == metrics);
-  CHECK_FALSE(fs::exists(dir / "run" / kRunLockFile));
+  CHECK_FALSE(fs::exists(dir / "run" / io::kRunLockFile));
 }
 
 TEST_CASE("run lock: a second training on the same output_dir is refused, naming the holder", "[resume][run_lock]") {
   TempDir dir;
   write_text(dir / "c.yaml", tiny_train_yaml("unused"));
   {
-    RunLock holder(dir / "run");  // this test process plays the first training
+    io::RunLock holder(dir / "run");  // this test process plays the first training
     const auto r = train(dir / "c.yaml", dir / "run", {"train.steps=1"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
@@ -185,13 +185,13 @@ TEST_CASE("run lock: a stale lock of a dead process is taken over with a warning
   write_text(dir / "c.yaml", tiny_train_yaml("unused"));
   fs::create_directories(dir / "run");
   const pid_t dead = dead_pid();
-  write_text(dir / "run" / kRunLockFile, "pid " + std::to_string(dead) + " host " + host_name() + "\n");
+  write_text(dir / "run" / io::kRunLockFile, "pid " + std::to_string(dead) + " host " + host_name() + "\n");
   const auto r = train(dir / "c.yaml", dir / "run", {"train.steps=1"});
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Contains("taking over the lock left by pid " + std::to_string(dead)));
   CHECK(fs::exists(dir / "run" / "export" / "model.safetensors"));
-  CHECK_FALSE(fs::exists(dir / "run" / kRunLockFile));
+  CHECK_FALSE(fs::exists(dir / "run" / io::kRunLockFile));
 }
 
 TEST_CASE("train: temporaries of killed checkpoint and export writes are removed at start", "[resume][orphans]") {

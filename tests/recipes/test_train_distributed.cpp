@@ -184,7 +184,7 @@ TEST_CASE("train distributed: bad jobs fail on every rank with one line", "[trai
     CHECK_THAT(r.output, Contains("rank 1 cannot reach the rendezvous store at 127.0.0.1:" + std::to_string(port)));
   }
   SECTION("an output_dir another training holds stops every rank at once, not after the timeout") {
-    ctxext::RunLock holder(dir / "run");  // this test process plays the other training
+    ctxext::io::RunLock holder(dir / "run");  // this test process plays the other training
     const auto ranks = run_ranks(2, train_args(dir / "c.yaml", dir / "run"), dir.path());
     for (const auto& r : ranks) {
       INFO(r.log);

@@ -41,7 +41,7 @@ TEST_CASE("train: epochs give floor(samples / batch) steps each, every epoch fro
   REQUIRE(rows.size() == 4);
 
   // Which samples each step read, seen through its supervised-token count.
-  const auto job = parse_job_config(Config::load((dir / "c.yaml").string(), kTwoEpochs));
+  const auto job = recipes::parse_job_config(Config::load((dir / "c.yaml").string(), kTwoEpochs));
   const auto dataset = data::load_dataset(job.data, data::Tokenizer::load(job.data.tokenizer));
   REQUIRE(dataset.samples.size() == 10);
   const data::SampleOrder order(10, job.data.seed, job.data.shuffle);

@@ -66,7 +66,7 @@ TEST_CASE("train: the masked loss equals HF LlamaForCausalLM's loss", "[train][r
                               "train.micro_batch_size=4", "rope.type=none", "rope.factor=1"});
   const double ours = read_metrics(dir / "run" / "metrics.jsonl").at(0)["loss"];
   // The same first global batch (data.shuffle=false: samples 0..3), built by the data layer.
-  const auto job = parse_job_config(Config::load((dir / "c.yaml").string(), {"data.shuffle=false"}));
+  const auto job = recipes::parse_job_config(Config::load((dir / "c.yaml").string(), {"data.shuffle=false"}));
   const auto tokenizer = data::Tokenizer::load(job.data.tokenizer);
   const auto dataset = data::load_dataset(job.data, tokenizer);
   const auto batch = data::make_batch(dataset.samples, {0, 1, 2, 3});
@@ -111,11 +111,11 @@ TEST_CASE("train: rope: is parsed once, over the checkpoint's RoPE settings",
   CHECK_THAT(checked.output, Contains("rope=yarn x2"));
 
   const Config config = Config::load((dir / "c.yaml").string());
-  const JobConfig job = parse_job_config(config);
+  const recipes::JobConfig job = recipes::parse_job_config(config);
   CHECK(job.rope.type == "yarn");
   CHECK(job.rope.beta_fast == 64.0);
   CHECK(job.rope.beta_slow == 40.0);
-  TrainRecipe recipe(config, job);  // a caller that parsed already: the recipe does not parse again
+  recipes::TrainRecipe recipe(config, job);  // a caller that parsed already: the recipe does not parse again
   recipe.setup();
   recipe.train();
   recipe.save();

@@ -14,7 +14,7 @@ using Catch::Matchers::Contains;
 TEST_CASE("validate: every config under configs/ is valid", "[config][cli]") {
   TempDir dir;
   fs::create_directories(dir / "model");
-  ctxext::write_hf_config(dir / "model" / "config.json", ctxext::llama_preset("llama2-7b"), torch::kBFloat16);
+  ctxext::model::write_hf_config(dir / "model" / "config.json", ctxext::model::llama_preset("llama2-7b"), torch::kBFloat16);
   fs::copy_file("data/tokenizer.model", dir / "model" / "tokenizer.model");
   fs::copy_file("data/finetune/long_conversations.jsonl", dir / "chat.jsonl");
   int checked = 0;
@@ -76,7 +76,7 @@ TEST_CASE("validate: a training config prints the plan derived from its data", "
   // Without a readable tokenizer validate refuses (recipes/preflight.h), naming what to fix.
   TempDir dir;
   fs::create_directories(dir / "model");
-  ctxext::write_hf_config(dir / "model" / "config.json", ctxext::llama_preset("llama2-7b"), torch::kBFloat16);
+  ctxext::model::write_hf_config(dir / "model" / "config.json", ctxext::model::llama_preset("llama2-7b"), torch::kBFloat16);
   fs::copy_file("data/finetune/long_conversations.jsonl", dir / "chat.jsonl");
   r = run_ctxext({"validate", "configs/llama2-7b-chat/eabf.yaml", "model.path=" + (dir / "model").string(),
                   "data.path=" + (dir / "chat.jsonl").string(), "runtime.device=cpu"});

@@ -25,7 +25,7 @@ inline std::vector<nlohmann::json> read_metrics(const fs::path& file) {
 }
 
 inline void run_recipe(const fs::path& config_file, const std::vector<std::string>& overrides) {
-  TrainRecipe recipe(Config::load(config_file.string(), overrides));
+  recipes::TrainRecipe recipe(Config::load(config_file.string(), overrides));
   recipe.setup();
   recipe.train();
   recipe.save();
@@ -45,8 +45,8 @@ inline CommandResult train_process(const fs::path& config, const fs::path& outpu
 
 // max over tensors of ||a - b|| / ||a|| between two runs' exported weights (float64).
 inline double relative_weight_difference(const fs::path& run_a, const fs::path& run_b) {
-  const auto ta = read_safetensors(run_a / "export" / "model.safetensors").tensors;
-  const auto tb = read_safetensors(run_b / "export" / "model.safetensors").tensors;
+  const auto ta = io::read_safetensors(run_a / "export" / "model.safetensors").tensors;
+  const auto tb = io::read_safetensors(run_b / "export" / "model.safetensors").tensors;
   double worst = ta.size() == tb.size() ? 0.0 : 1.0;
   for (const auto& [name, x] : ta) {
     const auto it = tb.find(name);

@@ -91,8 +91,8 @@ std::vector<int64_t> positions_below(int64_t last) {
   return p;
 }
 
-RopeOptions make_options(const std::string& type, double theta, double factor, int64_t l0) {
-  RopeOptions o;
+rope::RopeOptions make_options(const std::string& type, double theta, double factor, int64_t l0) {
+  rope::RopeOptions o;
   o.type = type;
   o.theta = theta;
   o.factor = factor;
@@ -108,7 +108,7 @@ void check_against_hf(const ParitySpecs& specs, const std::string& name) {
   const int64_t seq_len = *std::max_element(spec.positions.begin(), spec.positions.end()) + 1;
   INFO("spec " << name << ", seq_len " << seq_len);
 
-  const auto freqs = compute_rope_frequencies(spec.options, spec.head_dim, seq_len);
+  const auto freqs = rope::compute_rope_frequencies(spec.options, spec.head_dim, seq_len);
   const auto hf_inv_freq = to_tensor(hf["inv_freq"]).flatten();
   REQUIRE(freqs.inv_freq.scalar_type() == torch::kFloat32);
   REQUIRE(freqs.inv_freq.sizes() == hf_inv_freq.sizes());
@@ -119,7 +119,7 @@ void check_against_hf(const ParitySpecs& specs, const std::string& name) {
   CHECK(freqs.attention_scaling == Approx(hf["attention_scaling"].get<double>()).epsilon(1e-12));
 
   const auto positions = torch::tensor(spec.positions, torch::kInt64);
-  const auto tables = compute_rope_tables(spec.options, spec.head_dim, positions, seq_len);
+  const auto tables = rope::compute_rope_tables(spec.options, spec.head_dim, positions, seq_len);
   const auto hf_cos = to_tensor(hf["cos"]);
   const auto hf_sin = to_tensor(hf["sin"]);
   REQUIRE(tables.cos.sizes() == hf_cos.sizes());

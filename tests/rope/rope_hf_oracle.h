@@ -13,7 +13,7 @@
 namespace ctxext::testing {
 
 struct ParitySpec {
-  RopeOptions options;
+  rope::RopeOptions options;
   int64_t head_dim;
   int64_t max_position_embeddings;  // HF config.max_position_embeddings
   nlohmann::json hf_rope_parameters;
@@ -24,7 +24,7 @@ using ParitySpecs = std::map<std::string, ParitySpec>;
 // Positions from 0 to 4 * mpe - 1: the edges of the original window, its multiples, and an even grid.
 std::vector<int64_t> long_positions(int64_t mpe);
 std::vector<int64_t> positions_below(int64_t last);
-RopeOptions make_options(const std::string& type, double theta, double factor, int64_t l0);
+rope::RopeOptions make_options(const std::string& type, double theta, double factor, int64_t l0);
 
 // Checks specs.at(name) against HF: inv_freq to 1e-6 relative, attention_scaling, cos/sin to 2e-6.
 // All specs of `specs` go to ONE Python call per process; its JSON answer is cached next to the test

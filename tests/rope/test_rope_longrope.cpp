@@ -23,14 +23,14 @@ std::vector<double> factors(double first, double step) {
   return v;
 }
 
-RopeOptions longrope(double factor) {
+rope::RopeOptions longrope(double factor) {
   auto o = make_options("longrope", 10000.0, factor, kL0);
   o.short_factor = factors(1.0, 0.03125);
   o.long_factor = factors(1.5, 0.75);
   return o;
 }
 
-nlohmann::json hf_parameters(const RopeOptions& o) {
+nlohmann::json hf_parameters(const rope::RopeOptions& o) {
   return {{"rope_type", "longrope"}, {"rope_theta", o.theta}, {"factor", o.factor},
           {"original_max_position_embeddings", o.original_max_position_embeddings},
           {"short_factor", o.short_factor}, {"long_factor", o.long_factor}};
@@ -80,8 +80,8 @@ TEST_CASE("longrope matches HF when config.json has no factor (max_position_embe
 
 TEST_CASE("longrope switches lists at L0 and scales cos/sin by sqrt(1 + ln s / ln L0)", "[rope][longrope]") {
   const auto o = longrope(4.0);
-  const auto at_l0 = compute_rope_frequencies(o, kHeadDim, kL0);
-  const auto past = compute_rope_frequencies(o, kHeadDim, kL0 + 1);
+  const auto at_l0 = rope::compute_rope_frequencies(o, kHeadDim, kL0);
+  const auto past = rope::compute_rope_frequencies(o, kHeadDim, kL0 + 1);
   for (int64_t i = 0; i < kHeadDim / 2; ++i) {
     INFO("i = " << i);
     const double plain = std::pow(10000.0, -2.0 * static_cast<double>(i) / kHeadDim);
@@ -91,15 +91,15 @@ TEST_CASE("longrope switches lists at L0 and scales cos/sin by sqrt(1 + ln s / l
   const double expected = std::sqrt(1.0 + std::log(4.0) / std::log(static_cast<double>(kL0)));
   CHECK(at_l0.attention_scaling == Approx(expected).epsilon(1e-15));
   CHECK(past.attention_scaling == at_l0.attention_scaling);
-  CHECK(compute_rope_frequencies(longrope(1.0), kHeadDim, 1).attention_scaling == 1.0);
+  CHECK(rope::compute_rope_frequencies(longrope(1.0), kHeadDim, 1).attention_scaling == 1.0);
 }
 
 TEST_CASE("longrope refuses factor lists that are not head_dim/2 long, naming the key", "[rope][longrope]") {
   auto o = longrope(4.0);
   o.long_factor.pop_back();
-  CHECK_THROWS_WITH(compute_rope_frequencies(o, kHeadDim, 1),
+  CHECK_THROWS_WITH(rope::compute_rope_frequencies(o, kHeadDim, 1),
                     Contains("rope.long_factor") && Contains("31 values") && Contains("head_dim/2 = 32"));
   o = longrope(4.0);
   o.short_factor.clear();
-  CHECK_THROWS_WITH(compute_rope_frequencies(o, kHeadDim, 1), Contains("rope.short_factor") && Contains("0 values"));
+  CHECK_THROWS_WITH(rope::compute_rope_frequencies(o, kHeadDim, 1), Contains("rope.short_factor") && Contains("0 values"));
 }

@@ -52,8 +52,8 @@ TEST_CASE("ntk_by_parts = yarn's frequencies, cos/sin unscaled where yarn's are 
   auto yarn = o;
   yarn.type = "yarn";
   yarn.attention_factor.reset();
-  const auto ours = compute_rope_frequencies(o, 64, 1024);
-  const auto theirs = compute_rope_frequencies(yarn, 64, 1024);
+  const auto ours = rope::compute_rope_frequencies(o, 64, 1024);
+  const auto theirs = rope::compute_rope_frequencies(yarn, 64, 1024);
   CHECK(torch::equal(ours.inv_freq, theirs.inv_freq));
   CHECK(ours.attention_scaling == 1.0);
   CHECK(theirs.attention_scaling == Approx(0.1 * std::log(4.0) + 1.0));
@@ -61,10 +61,10 @@ TEST_CASE("ntk_by_parts = yarn's frequencies, cos/sin unscaled where yarn's are 
 
 TEST_CASE("ntk_by_parts in a config: `type: ntk_by_parts` with its keys", "[rope][ntk_by_parts]") {
   const auto config = Config::parse("rope:\n  type: ntk_by_parts\n  factor: 4\n  beta_fast: 24\n", "c.yaml");
-  const auto o = parse_rope_options(config.root().child("rope"));
+  const auto o = rope::parse_rope_options(config.root().child("rope"));
   CHECK(o.type == "ntk_by_parts");
   CHECK(o.beta_fast == 24.0);
-  const auto& m = find_rope_method("ntk_by_parts");
+  const auto& m = rope::find_rope_method("ntk_by_parts");
   CHECK(std::string(m.hf.type) == "yarn");
   REQUIRE(m.hf.fixed.size() == 1);
   CHECK(std::string(m.hf.fixed[0].first) == "attention_factor");

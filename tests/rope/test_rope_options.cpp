@@ -9,9 +9,9 @@ using ctxext::Config;
 
 namespace {
 
-ctxext::RopeOptions parse(const std::string& yaml, const ctxext::RopeOptions& defaults = {}) {
+ctxext::rope::RopeOptions parse(const std::string& yaml, const ctxext::rope::RopeOptions& defaults = {}) {
   const auto config = Config::parse(yaml, "rope.yaml");
-  return ctxext::parse_rope_options(config.root().child("rope"), defaults);
+  return ctxext::rope::parse_rope_options(config.root().child("rope"), defaults);
 }
 
 }  // namespace
@@ -47,7 +47,7 @@ TEST_CASE("parse_rope_options reads every key", "[rope][options]") {
 }
 
 TEST_CASE("parse_rope_options keeps the checkpoint's values for keys not given", "[rope][options]") {
-  ctxext::RopeOptions defaults;
+  ctxext::rope::RopeOptions defaults;
   defaults.theta = 1e6;
   defaults.original_max_position_embeddings = 2048;
   defaults.mscale = 0.7;

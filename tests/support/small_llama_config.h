@@ -7,9 +7,9 @@
 
 namespace ctxext::testing {
 
-inline LlamaConfig small_llama_config(int64_t vocab_size, int64_t hidden_size, int64_t intermediate_size,
-                                      int64_t num_key_value_heads, int64_t max_position_embeddings) {
-  LlamaConfig c;
+inline model::LlamaConfig small_llama_config(int64_t vocab_size, int64_t hidden_size, int64_t intermediate_size,
+                                             int64_t num_key_value_heads, int64_t max_position_embeddings) {
+  model::LlamaConfig c;
   c.vocab_size = vocab_size;
   c.hidden_size = hidden_size;
   c.intermediate_size = intermediate_size;

@@ -35,7 +35,7 @@ TEST_CASE("causal_lm_loss_sum equals the shifted cross-entropy of the full logit
   auto labels = torch::randint(v, {b, s}, torch::kLong);
   labels.index_put_({0, torch::indexing::Slice(0, 3)}, data::kIgnoreIndex);  // a prompt
   labels.index_put_({1, torch::indexing::Slice(5, 7)}, data::kIgnoreIndex);  // padding
-  CHECK(count_supervised_targets(labels) == 2 * 6 - 2 - 2);
+  CHECK(train::count_supervised_targets(labels) == 2 * 6 - 2 - 2);
 
   auto hr = hidden0.clone().requires_grad_(true);
   auto wr = weight0.clone().requires_grad_(true);
@@ -45,7 +45,7 @@ TEST_CASE("causal_lm_loss_sum equals the shifted cross-entropy of the full logit
     INFO("chunk " << chunk);
     auto hf = hidden0.clone().requires_grad_(true);
     auto wf = weight0.clone().requires_grad_(true);
-    const auto loss = causal_lm_loss_sum(wf, hf, labels, chunk);
+    const auto loss = train::causal_lm_loss_sum(wf, hf, labels, chunk);
     loss.backward();
     CHECK(loss.scalar_type() == torch::kFloat32);
     CHECK(std::abs(loss.item<double>() - ref.item<double>()) <= 1e-5 * std::abs(ref.item<double>()));

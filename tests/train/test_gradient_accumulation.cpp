@@ -19,10 +19,10 @@ data::Sample make_sample(int64_t length, int64_t prompt, int64_t seed) {
   return s;
 }
 
-std::map<std::string, torch::Tensor> gradients(LlamaForCausalLMImpl& model, const std::vector<data::Batch>& batches,
+std::map<std::string, torch::Tensor> gradients(model::LlamaForCausalLMImpl& model, const std::vector<data::Batch>& batches,
                                                double* loss) {
   model.zero_grad(true);
-  *loss = accumulate_gradients(model, batches, torch::kCPU, 5).loss;  // chunk 5: the chunked path too
+  *loss = train::accumulate_gradients(model, batches, torch::kCPU, 5).loss;  // chunk 5: the chunked path too
   std::map<std::string, torch::Tensor> out;
   for (const auto& p : model.named_parameters()) out[p.key()] = p.value().grad().clone();
   return out;
@@ -30,8 +30,8 @@ std::map<std::string, torch::Tensor> gradients(LlamaForCausalLMImpl& model, cons
 }  // namespace
 
 TEST_CASE("accumulation 4 x micro-batch 1 equals micro-batch 4", "[train]") {
-  const LlamaConfig config = testing::small_llama_config(100, 32, 64, 2, 256);
-  auto model = make_random_llama(config, 3);
+  const model::LlamaConfig config = testing::small_llama_config(100, 32, 64, 2, 256);
+  auto model = model::make_random_llama(config, 3);
   const std::vector<data::Sample> samples = {make_sample(12, 3, 1), make_sample(7, 2, 2), make_sample(16, 5, 3),
                                              make_sample(9, 0, 4)};
 

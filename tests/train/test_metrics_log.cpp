@@ -22,8 +22,8 @@ std::vector<nlohmann::json> rows_of(const fs::path& file) {
   return rows;
 }
 
-StepMetrics step_metrics(int64_t step) {
-  StepMetrics m;
+train::StepMetrics step_metrics(int64_t step) {
+  train::StepMetrics m;
   m.step = step;
   m.tokens = 100;
   m.processed_tokens = 400;
@@ -36,7 +36,7 @@ StepMetrics step_metrics(int64_t step) {
 TEST_CASE("a metrics row has both token rates, the step time, a UTC timestamp and the elapsed time", "[metrics]") {
   TempDir dir;
   {
-    MetricsLog log(dir / "metrics.jsonl", 0);
+    train::MetricsLog log(dir / "metrics.jsonl", 0);
     log.append(step_metrics(1));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     log.append(step_metrics(2));
@@ -58,7 +58,7 @@ TEST_CASE("a metrics row has both token rates, the step time, a UTC timestamp an
   // A resume at step 1 drops step 2's row and goes on counting from step 1's elapsed time.
   const double before = row["elapsed_s"].get<double>();
   {
-    MetricsLog log(dir / "metrics.jsonl", 1);
+    train::MetricsLog log(dir / "metrics.jsonl", 1);
     log.append(step_metrics(2));
   }
   rows = rows_of(dir / "metrics.jsonl");
@@ -72,7 +72,7 @@ TEST_CASE("count_tokens adds the lengths of the batch's samples", "[metrics]") {
   samples[0].input_ids = {1, 2, 3};
   samples[1].input_ids = {1};
   samples[2].input_ids = {1, 2, 3, 4, 5};
-  CHECK(count_tokens(samples, {0, 2}) == 8);
-  CHECK(count_tokens(samples, {1, 1}) == 2);
-  CHECK(count_tokens(samples, {}) == 0);
+  CHECK(train::count_tokens(samples, {0, 2}) == 8);
+  CHECK(train::count_tokens(samples, {1, 1}) == 2);
+  CHECK(train::count_tokens(samples, {}) == 0);
 }

@@ -29,9 +29,9 @@ TEST_CASE("optimizer state: restored AdamW continues bit-identically", "[train]"
     torch::NoGradGuard g;
     w2.copy_(w);
   }
-  const auto saved = adamw_state_tensors(a, {{"w", w}});
+  const auto saved = train::adamw_state_tensors(a, {{"w", w}});
   CHECK(saved.size() == 3);
-  load_adamw_state(b, {{"w", w2}}, saved, "opt.safetensors");
+  train::load_adamw_state(b, {{"w", w2}}, saved, "opt.safetensors");
   fake_step(a, w, 3);
   fake_step(b, w2, 3);
   CHECK(torch::equal(w, w2));
@@ -40,13 +40,13 @@ TEST_CASE("optimizer state: restored AdamW continues bit-identically", "[train]"
 TEST_CASE("optimizer state: a missing parameter is named", "[train]") {
   auto w = torch::zeros({2}).requires_grad_(true);
   torch::optim::AdamW opt({w});
-  CHECK_THROWS_WITH(load_adamw_state(opt, {{"layer.w", w}}, {}, "opt.safetensors"),
+  CHECK_THROWS_WITH(train::load_adamw_state(opt, {{"layer.w", w}}, {}, "opt.safetensors"),
                     Contains("opt.safetensors") && Contains("'layer.w'"));
 }
 
 TEST_CASE("master weights: bf16 parameters are updated through fp32 masters", "[train]") {
   auto p = torch::ones({8}, torch::kBFloat16).requires_grad_(true);
-  MasterWeights masters({{"p", p}});
+  train::MasterWeights masters({{"p", p}});
   REQUIRE(masters.separate());
   REQUIRE(masters.masters()[0].second.scalar_type() == torch::kFloat32);
   torch::optim::SGD sgd(masters.master_tensors(), torch::optim::SGDOptions(1e-3));
@@ -64,7 +64,7 @@ TEST_CASE("master weights: bf16 parameters are updated through fp32 masters", "[
 
 TEST_CASE("master weights: fp32 parameters are their own masters", "[train]") {
   auto p = torch::ones({3}).requires_grad_(true);
-  MasterWeights masters({{"p", p}});
+  train::MasterWeights masters({{"p", p}});
   CHECK_FALSE(masters.separate());
   CHECK(masters.masters()[0].second.is_same(p));
 }

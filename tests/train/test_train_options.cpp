@@ -9,8 +9,8 @@ using namespace ctxext;
 using Catch::Matchers::Contains;
 
 namespace {
-TrainOptions parse(const std::string& yaml) {
-  return parse_train_options(Config::parse(yaml, "t.yaml").root().child("train"));
+train::TrainOptions parse(const std::string& yaml) {
+  return train::parse_train_options(Config::parse(yaml, "t.yaml").root().child("train"));
 }
 }  // namespace
 
@@ -33,7 +33,7 @@ TEST_CASE("train options: the run's length is epochs or steps, and the last part
   CHECK(both.epochs == 2);
   CHECK(both.steps == 6);
   // null on the command line takes a key back: the run's length given as steps instead.
-  const auto steps = parse_train_options(
+  const auto steps = train::parse_train_options(
       Config::parse("train:\n  epochs: 2\n", "t.yaml", {"train.epochs=null", "train.steps=3"}).root().child("train"));
   CHECK(steps.epochs == 0);
   CHECK(steps.steps == 3);
@@ -57,36 +57,36 @@ TEST_CASE("train options: bad settings are rejected by name", "[train]") {
 
 TEST_CASE("checkpoint options: keep_last must be at least 1", "[train]") {
   auto node = Config::parse("checkpoint:\n  keep_last: 0\n", "t.yaml").root().child("checkpoint");
-  CHECK_THROWS_WITH(parse_checkpoint_options(node), Contains("checkpoint.keep_last = 0"));
+  CHECK_THROWS_WITH(train::parse_checkpoint_options(node), Contains("checkpoint.keep_last = 0"));
 }
 
 TEST_CASE("lr schedule: warmup then constant, linear and cosine decay", "[train]") {
-  TrainOptions o;
+  train::TrainOptions o;
   o.lr = 1.0;
   o.warmup_steps = 2;
   o.min_lr_ratio = 0.1;
-  o.schedule = LrSchedule::constant;
-  CHECK(learning_rate_at(o, 10, 0) == Approx(0.5));
-  CHECK(learning_rate_at(o, 10, 1) == Approx(1.0));
-  CHECK(learning_rate_at(o, 10, 9) == Approx(1.0));
+  o.schedule = train::LrSchedule::constant;
+  CHECK(train::learning_rate_at(o, 10, 0) == Approx(0.5));
+  CHECK(train::learning_rate_at(o, 10, 1) == Approx(1.0));
+  CHECK(train::learning_rate_at(o, 10, 9) == Approx(1.0));
   // Decay over steps 2..10: the floor is reached one step past the last, so the last step learns.
-  o.schedule = LrSchedule::linear;
-  CHECK(learning_rate_at(o, 10, 2) == Approx(1.0));
-  CHECK(learning_rate_at(o, 10, 5) == Approx(0.1 + 0.9 * (1.0 - 3.0 / 8.0)));
-  CHECK(learning_rate_at(o, 10, 9) == Approx(0.1 + 0.9 / 8.0));
-  CHECK(learning_rate_at(o, 10, 10) == Approx(0.1));
-  o.schedule = LrSchedule::cosine;
-  CHECK(learning_rate_at(o, 10, 2) == Approx(1.0));
-  CHECK(learning_rate_at(o, 10, 5) == Approx(0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * 3.0 / 8.0))));
-  CHECK(learning_rate_at(o, 10, 10) == Approx(0.1));
+  o.schedule = train::LrSchedule::linear;
+  CHECK(train::learning_rate_at(o, 10, 2) == Approx(1.0));
+  CHECK(train::learning_rate_at(o, 10, 5) == Approx(0.1 + 0.9 * (1.0 - 3.0 / 8.0)));
+  CHECK(train::learning_rate_at(o, 10, 9) == Approx(0.1 + 0.9 / 8.0));
+  CHECK(train::learning_rate_at(o, 10, 10) == Approx(0.1));
+  o.schedule = train::LrSchedule::cosine;
+  CHECK(train::learning_rate_at(o, 10, 2) == Approx(1.0));
+  CHECK(train::learning_rate_at(o, 10, 5) == Approx(0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * 3.0 / 8.0))));
+  CHECK(train::learning_rate_at(o, 10, 10) == Approx(0.1));
 }
 
 TEST_CASE("lr schedule: the paper's cosine over 6 steps, no warmup, decaying to 0", "[train]") {
   // Hugging Face's get_cosine_schedule_with_warmup(num_warmup_steps=0, num_training_steps=6): the
   // optimizer's k-th step uses 0.5 * (1 + cos(pi * k / 6)) x lr.
-  TrainOptions o;
+  train::TrainOptions o;
   o.lr = 2e-5;
-  o.schedule = LrSchedule::cosine;
+  o.schedule = train::LrSchedule::cosine;
   const double expected[] = {1.0, 0.9330127, 0.75, 0.5, 0.25, 0.0669873};
-  for (int k = 0; k < 6; ++k) CHECK(learning_rate_at(o, 6, k) == Approx(2e-5 * expected[k]).epsilon(1e-6));
+  for (int k = 0; k < 6; ++k) CHECK(train::learning_rate_at(o, 6, k) == Approx(2e-5 * expected[k]).epsilon(1e-6));
 }

@@ -11,7 +11,7 @@ namespace ctxext::recipes {
 RuntimeOptions parse_runtime_options(const ConfigNode& node) {
   RuntimeOptions o;
   o.threads = static_cast<int>(node.get_int("threads", 0, 0, 4096));
-  o.device = node.get_choice("device", "cpu", {"cpu", "cuda"});
+  o.device = node.get_choice("device", "cpu", {"cpu", "cuda"}) == "cuda" ? torch::kCUDA : torch::kCPU;
   o.seed = node.get_int("seed", 0, 0, INT64_MAX);
   o.dist_timeout_s = node.get_int("dist_timeout_s", o.dist_timeout_s, 1, 7 * 24 * 3600);
   node.check_no_unknown_keys();

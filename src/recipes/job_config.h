@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <c10/core/DeviceType.h>
+
 #include "core/config.h"
 #include "data/data_options.h"
 #include "recipes/model_options.h"
@@ -14,7 +16,7 @@ namespace ctxext::recipes {
 
 struct RuntimeOptions {
   int threads = 0;             // intra-op threads; 0 = all cores
-  std::string device = "cpu";  // cpu | cuda
+  torch::DeviceType device = torch::kCPU;  // runtime.device: cpu | cuda (the CUDA index is the rank's LOCAL_RANK)
   int64_t seed = 0;
   int64_t dist_timeout_s = 300;  // a collective or the rendezvous waiting longer fails the job
 };

@@ -53,7 +53,7 @@ void check_data_file(const JobConfig& job, const std::string& source) {
 }  // namespace
 
 void preflight_check(const JobConfig& job, const std::string& source) {
-  if (job.runtime.device == "cuda" && !torch::cuda::is_available())
+  if (job.runtime.device == torch::kCUDA && !torch::cuda::is_available())
     fail("{}: runtime.device = cuda but no CUDA device is available; set runtime.device=cpu or run on a GPU machine",
          source);
   const model::LlamaConfig model = model_shape(job, source);

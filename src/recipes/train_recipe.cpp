@@ -56,7 +56,7 @@ TrainRecipe::TrainRecipe(Config config, JobConfig job)
     : config_(std::move(config)), job_(std::move(job)), output_dir_(job_.output_dir) {}
 
 torch::Device TrainRecipe::device() const {
-  if (job_.runtime.device != "cuda") return torch::Device(torch::kCPU);
+  if (job_.runtime.device != torch::kCUDA) return torch::Device(torch::kCPU);
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(comm_ ? comm_->local_rank() : 0));
 }
 
@@ -66,7 +66,7 @@ void TrainRecipe::join_job() {
     comm_ = std::make_unique<dist::Communicator>();
     return;
   }
-  const auto backend = job_.runtime.device == "cuda" ? dist::Backend::nccl : dist::Backend::gloo;
+  const auto backend = job_.runtime.device == torch::kCUDA ? dist::Backend::nccl : dist::Backend::gloo;
   log::set_rank(env.rank, env.world_size);
   comm_ = std::make_unique<dist::Communicator>(env, backend, std::chrono::seconds(job_.runtime.dist_timeout_s));
   log::info("joined {} ranks ({}, store {}{}; this is rank {}, local rank {})", env.world_size,

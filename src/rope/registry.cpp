@@ -7,7 +7,7 @@
 #include "rope/rope_method.h"
 #include "rope/rope_method_functions.h"
 
-// X(name): `const RopeMethod& rope_methods::name()` is defined in rope/<name>.cpp.
+// X(name): `const RopeMethod& methods::name()` is defined in rope/<name>.cpp.
 #define CTXEXT_ROPE_METHODS(X) \
   X(none)                      \
   X(pi)                        \

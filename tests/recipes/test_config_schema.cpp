@@ -65,7 +65,7 @@ std::map<std::string, std::string> fields(const recipes::JobConfig& j) {
   put("checkpoint", fmt::format("{} {} {}", j.checkpoint.every_steps, j.checkpoint.keep_last, j.checkpoint.final));
   put("export", fmt::format("{} {}", j.export_options.enabled, j.export_options.max_shard_bytes));
   const auto& r = j.runtime;
-  put("runtime", fmt::format("{} {} {} {}", r.threads, r.device, r.seed, r.dist_timeout_s));
+  put("runtime", fmt::format("{} {} {} {}", r.threads, c10::DeviceTypeName(r.device, true), r.seed, r.dist_timeout_s));
   put("output_dir", j.output_dir);
   put("resume", j.resume);
   put("resume_allow_changed", j.resume_allow_changed);

@@ -20,7 +20,7 @@ using Catch::Matchers::Contains;
 namespace {
 
 // Trains the tiny config into `output_dir` with extra overrides.
-CommandResult train(const fs::path& config, const fs::path& output_dir,
+CommandResult run_train(const fs::path& config, const fs::path& output_dir,
                     const std::vector<std::string>& overrides = {}) {
   return train_process(config, output_dir, overrides);
 }
@@ -28,7 +28,7 @@ CommandResult train(const fs::path& config, const fs::path& output_dir,
 // A finished 2-step run (final checkpoint step-2 and the export) in <dir>/run, from <dir>/c.yaml.
 void finished_run(const TempDir& dir) {
   write_text(dir / "c.yaml", tiny_train_yaml("unused"));
-  const auto first = train(dir / "c.yaml", dir / "run", {"train.steps=2"});
+  const auto first = run_train(dir / "c.yaml", dir / "run", {"train.steps=2"});
   INFO(first.output);
   REQUIRE(first.exit_code == 0);
   REQUIRE(fs::exists(dir / "run" / "checkpoints" / "step-2" / "COMMITTED"));
@@ -81,7 +81,7 @@ TEST_CASE("resume: a changed rope.type is refused, naming both values", "[resume
   TempDir dir;
   finished_run(dir);
   const std::string before = exported(dir);
-  const auto r = train(dir / "c.yaml", dir / "run", {"train.steps=2", "rope.type=pi"});
+  const auto r = run_train(dir / "c.yaml", dir / "run", {"train.steps=2", "rope.type=pi"});
   INFO(r.output);
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Contains("rope.type was 'yarn', now 'pi'") && Contains("new output_dir") &&
@@ -90,13 +90,13 @@ TEST_CASE("resume: a changed rope.type is refused, naming both values", "[resume
   // The same check for an explicit resume=<folder> into another output_dir.
   const std::string step_2 = (dir / "run" / "checkpoints" / "step-2").string();
   const auto explicit_resume =
-      train(dir / "c.yaml", dir / "other", {"train.steps=3", "rope.type=pi", "resume=" + step_2});
+      run_train(dir / "c.yaml", dir / "other", {"train.steps=3", "rope.type=pi", "resume=" + step_2});
   INFO(explicit_resume.output);
   CHECK(explicit_resume.exit_code == 2);
   CHECK_THAT(explicit_resume.output, Contains("rope.type was 'yarn', now 'pi'"));
   CHECK_FALSE(fs::exists(dir / "other"));
   // The advice works: resume=none trains anew, and its final checkpoint replaces the old run's.
-  const auto anew = train(dir / "c.yaml", dir / "run", {"train.steps=2", "rope.type=pi", "resume=none"});
+  const auto anew = run_train(dir / "c.yaml", dir / "run", {"train.steps=2", "rope.type=pi", "resume=none"});
   INFO(anew.output);
   CHECK(anew.exit_code == 0);
   CHECK_THAT(read_text(dir / "run" / "checkpoints" / "step-2" / "config.yaml"), Contains("type: pi"));
@@ -106,19 +106,19 @@ TEST_CASE("resume: a changed rope.type is refused, naming both values", "[resume
 TEST_CASE("resume: a changed train.lr is refused, and resume_allow_changed lets it through on purpose", "[resume]") {
   TempDir dir;
   finished_run(dir);
-  const auto refused = train(dir / "c.yaml", dir / "run", {"train.steps=3", "train.lr=2e-3"});
+  const auto refused = run_train(dir / "c.yaml", dir / "run", {"train.steps=3", "train.lr=2e-3"});
   INFO(refused.output);
   CHECK(refused.exit_code == 2);
   CHECK_THAT(refused.output, Contains("train.lr was '0.001', now '0.002'") &&
                                  Contains("resume_allow_changed=[train.lr]"));
   CHECK_FALSE(fs::exists(dir / "run" / "checkpoints" / "step-3"));
 
-  const auto typo = train(dir / "c.yaml", dir / "run", {"train.steps=3", "resume_allow_changed=[train.lrr]"});
+  const auto typo = run_train(dir / "c.yaml", dir / "run", {"train.steps=3", "resume_allow_changed=[train.lrr]"});
   CHECK(typo.exit_code == 2);
   CHECK_THAT(typo.output, Contains("'train.lrr' is not a config key"));
 
   const auto allowed =
-      train(dir / "c.yaml", dir / "run", {"train.steps=3", "train.lr=2e-3", "resume_allow_changed=[train.lr]"});
+      run_train(dir / "c.yaml", dir / "run", {"train.steps=3", "train.lr=2e-3", "resume_allow_changed=[train.lr]"});
   INFO(allowed.output);
   CHECK(allowed.exit_code == 0);
   CHECK_THAT(allowed.output, Contains("train.lr changed from '0.001' to '0.002' (resume_allow_changed)") &&
@@ -129,7 +129,7 @@ TEST_CASE("resume: a changed train.lr is refused, and resume_allow_changed lets 
 TEST_CASE("resume: a higher train.steps extends the finished run", "[resume]") {
   TempDir dir;
   finished_run(dir);
-  const auto r = train(dir / "c.yaml", dir / "run", {"train.steps=3"});
+  const auto r = run_train(dir / "c.yaml", dir / "run", {"train.steps=3"});
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output,
@@ -142,7 +142,7 @@ TEST_CASE("resume: a train.steps below the checkpoint's step is refused", "[resu
   TempDir dir;
   finished_run(dir);
   const std::string before = exported(dir);
-  const auto r = train(dir / "c.yaml", dir / "run", {"train.steps=1"});
+  const auto r = run_train(dir / "c.yaml", dir / "run", {"train.steps=1"});
   INFO(r.output);
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Contains("at step 2 but this run stops at step 1") && Contains("train.steps 2 -> 1") &&
@@ -155,7 +155,7 @@ TEST_CASE("resume: a finished run run again says it is complete and changes noth
   finished_run(dir);
   const auto export_time = fs::last_write_time(dir / "run" / "export" / "model.safetensors");
   const std::string metrics = read_text(dir / "run" / "metrics.jsonl");
-  const auto r = train(dir / "c.yaml", dir / "run", {"train.steps=2", "checkpoint.keep_last=3"});
+  const auto r = run_train(dir / "c.yaml", dir / "run", {"train.steps=2", "checkpoint.keep_last=3"});
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Contains("already complete at step 2"));
@@ -170,14 +170,14 @@ TEST_CASE("run lock: a second training on the same output_dir is refused, naming
   write_text(dir / "c.yaml", tiny_train_yaml("unused"));
   {
     io::RunLock holder(dir / "run");  // this test process plays the first training
-    const auto r = train(dir / "c.yaml", dir / "run", {"train.steps=1"});
+    const auto r = run_train(dir / "c.yaml", dir / "run", {"train.steps=1"});
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.output, Contains("another training run is writing this output_dir") &&
                              Contains("pid " + std::to_string(::getpid()) + " on host " + host_name()));
     CHECK_FALSE(fs::exists(dir / "run" / "checkpoints"));
   }
-  CHECK(train(dir / "c.yaml", dir / "run", {"train.steps=1"}).exit_code == 0);
+  CHECK(run_train(dir / "c.yaml", dir / "run", {"train.steps=1"}).exit_code == 0);
 }
 
 TEST_CASE("run lock: a stale lock of a dead process is taken over with a warning", "[resume][run_lock]") {
@@ -186,7 +186,7 @@ TEST_CASE("run lock: a stale lock of a dead process is taken over with a warning
   fs::create_directories(dir / "run");
   const pid_t dead = dead_pid();
   write_text(dir / "run" / io::kRunLockFile, "pid " + std::to_string(dead) + " host " + host_name() + "\n");
-  const auto r = train(dir / "c.yaml", dir / "run", {"train.steps=1"});
+  const auto r = run_train(dir / "c.yaml", dir / "run", {"train.steps=1"});
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Contains("taking over the lock left by pid " + std::to_string(dead)));
@@ -203,7 +203,7 @@ TEST_CASE("train: temporaries of killed checkpoint and export writes are removed
   fs::create_directories(checkpoint_temp);
   fs::create_directories(export_temp);
   write_text(checkpoint_temp / "model.safetensors", "partial");
-  const auto r = train(dir / "c.yaml", dir / "run", {"train.steps=1"});
+  const auto r = run_train(dir / "c.yaml", dir / "run", {"train.steps=1"});
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Contains("removed " + checkpoint_temp.string()) && Contains("removed " + export_temp.string()) &&

@@ -14,7 +14,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-CommandResult train(const fs::path& config, const fs::path& output_dir, const std::string& fault = "") {
+CommandResult run_train(const fs::path& config, const fs::path& output_dir, const std::string& fault = "") {
   return train_process(config, output_dir, {}, fault);
 }
 
@@ -28,20 +28,20 @@ TEST_CASE("train: killed while training or while checkpointing, resume=auto ends
   TempDir dir;
   write_text(dir / "c.yaml", tiny_train_yaml("unused"));
 
-  const auto clean = train(dir / "c.yaml", dir / "clean");
+  const auto clean = run_train(dir / "c.yaml", dir / "clean");
   INFO(clean.output);
   REQUIRE(clean.exit_code == 0);
   const std::string reference = exported_weights(dir / "clean");
   REQUIRE(reference.size() > 1000);
 
   SECTION("killed after step 3 (checkpoint of step 2 is the newest)") {
-    const auto killed = train(dir / "c.yaml", dir / "run", "after-step-3");
+    const auto killed = run_train(dir / "c.yaml", dir / "run", "after-step-3");
     CHECK(killed.signal == SIGKILL);
     CHECK(fs::exists(dir / "run" / "checkpoints" / "step-2" / "COMMITTED"));
     CHECK_FALSE(fs::exists(dir / "run" / "export"));
   }
   SECTION("killed half-way through writing the checkpoint of step 4") {
-    const auto killed = train(dir / "c.yaml", dir / "run", "checkpoint-4");
+    const auto killed = run_train(dir / "c.yaml", dir / "run", "checkpoint-4");
     CHECK(killed.signal == SIGKILL);
     CHECK_FALSE(fs::exists(dir / "run" / "checkpoints" / "step-4"));
     bool temp_left = false;
@@ -50,7 +50,7 @@ TEST_CASE("train: killed while training or while checkpointing, resume=auto ends
     CHECK(temp_left);  // the incomplete folder exists and must be ignored
   }
 
-  const auto resumed = train(dir / "c.yaml", dir / "run");
+  const auto resumed = run_train(dir / "c.yaml", dir / "run");
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);
   CHECK_THAT(resumed.output, Contains("resumed from"));
@@ -69,8 +69,8 @@ TEST_CASE("train: killed while training or while checkpointing, resume=auto ends
 TEST_CASE("train: exported safetensors are deterministic", "[train]") {
   TempDir dir;
   write_text(dir / "c.yaml", tiny_train_yaml("unused"));
-  REQUIRE(train(dir / "c.yaml", dir / "a").exit_code == 0);
-  REQUIRE(train(dir / "c.yaml", dir / "b").exit_code == 0);
+  REQUIRE(run_train(dir / "c.yaml", dir / "a").exit_code == 0);
+  REQUIRE(run_train(dir / "c.yaml", dir / "b").exit_code == 0);
   CHECK(exported_weights(dir / "a") == exported_weights(dir / "b"));
   CHECK(read_text(dir / "a" / "export" / "config.json") == read_text(dir / "b" / "export" / "config.json"));
 }
@@ -108,7 +108,7 @@ TEST_CASE("train: a non-finite loss aborts with the step named, or is skipped an
   TempDir dir;
   write_text(dir / "c.yaml", tiny_train_yaml("unused"));
 
-  const auto aborted = train(dir / "c.yaml", dir / "abort", "nan-loss-3");
+  const auto aborted = run_train(dir / "c.yaml", dir / "abort", "nan-loss-3");
   INFO(aborted.output);
   CHECK(aborted.exit_code == 2);
   CHECK_THAT(aborted.output, Contains("step 3: non-finite loss") && Contains("nan_policy: abort") &&

@@ -13,7 +13,10 @@
 namespace ctxext::rope {
 
 struct RopeOptions {
-  std::string type = "none";  // a method of the registry (rope_method_names())
+  // The method's registry name (rope_method_names()), validated at parse time. A name, not an enum: the
+  // methods are an open set (one file + one registry line each, docs/architecture.md), and the name is
+  // what YAML, config.json and checkpoints carry; code that needs the method asks find_rope_method(type).
+  std::string type = "none";
   double theta = 10000.0;     // the checkpoint's rope_theta (base of the frequencies)
   double factor = 1.0;        // s = extended context / original context
   int64_t original_max_position_embeddings = 4096;  // L0

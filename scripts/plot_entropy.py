@@ -17,11 +17,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def draw_per_layer(ax, series, length):
-    """One panel at one context length: entropy per layer for each (label, per_layer) in series."""
-    for label, per_layer in series:
-        ax.plot(range(len(per_layer)), per_layer, marker="o", label=label)
+    """One panel at one context length: entropy per layer for each (label, per_layer, low, high) in
+    series; low/high (per layer, entries None where there is no interval) draw error bars, None:
+    none."""
+    for label, per_layer, low, high in series:
+        below = [0.0 if lo is None else m - lo for m, lo in zip(per_layer, low)] if low else None
+        above = [0.0 if hi is None else hi - m for m, hi in zip(per_layer, high)] if high else None
+        bars = [below, above] if below is not None and any(below + above) else None
+        ax.errorbar(range(len(per_layer)), per_layer, yerr=bars, marker="o", capsize=3, label=label)
     ax.axhline(math.log(length), color="grey", linestyle="--", label=f"uniform: ln {length} = {math.log(length):.2f}")
-    layers = max(len(per_layer) for _, per_layer in series)
+    layers = max(len(s[1]) for s in series)
     ax.set_xticks(range(layers))
     ax.set_xlabel("layer")
     ax.set_ylabel("entropy (nats)")

@@ -23,12 +23,17 @@ Progress::Progress(std::string label, int64_t total)
 
 Progress::~Progress() { finish(); }
 
+void Progress::line(int64_t done, const std::string& detail) {
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double eta = done > 0 ? elapsed / done * (total_ - done) : 0.0;
+  log::info("{} {}/{} {} (elapsed {}, eta {})", label_, done, total_, detail, format_seconds(elapsed), format_seconds(eta));
+}
+
 void Progress::update(int64_t done, const std::string& detail) {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double eta = done > 0 ? elapsed / done * (total_ - done) : 0.0;
   if (!terminal_) {
-    if (!log_line_due(done, elapsed)) return;
-    log::info("{} {}/{} {} (elapsed {}, eta {})", label_, done, total_, detail, format_seconds(elapsed), format_seconds(eta));
+    if (log_line_due(done, elapsed)) line(done, detail);
     return;
   }
   constexpr int kWidth = 28;

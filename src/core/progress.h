@@ -16,6 +16,9 @@ class Progress {
   ~Progress();
   // Marks `done` units complete; `detail` is shown after the bar (e.g. "loss 2.31").
   void update(int64_t done, const std::string& detail = "");
+  // Always one log line with the elapsed time and ETA, terminal or not: for coarse units that other
+  // output runs between (an ablation's cells), where a bar would be overwritten.
+  void line(int64_t done, const std::string& detail = "");
   void finish();
 
  private:

@@ -39,10 +39,10 @@ class AllocCounter:
 
     def __init__(self, lib):
         self.lib = ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
-        self._enabled = self._fn("_ZN6ctxext13alloc_counter7enabledEv", ctypes.c_bool)
-        self._current = self._fn("_ZN6ctxext13alloc_counter13current_bytesEv", ctypes.c_int64)
-        self._peak = self._fn("_ZN6ctxext13alloc_counter10peak_bytesEv", ctypes.c_int64)
-        self._reset = self._fn("_ZN6ctxext13alloc_counter10reset_peakEv", None)
+        self._enabled = self._fn("_ZN6ctxext5train13alloc_counter7enabledEv", ctypes.c_bool)
+        self._current = self._fn("_ZN6ctxext5train13alloc_counter13current_bytesEv", ctypes.c_int64)
+        self._peak = self._fn("_ZN6ctxext5train13alloc_counter10peak_bytesEv", ctypes.c_int64)
+        self._reset = self._fn("_ZN6ctxext5train13alloc_counter10reset_peakEv", None)
         assert self._enabled(), "the allocation counter did not install (CTXEXT_COUNT_ALLOC=1 not seen)"
 
     def _fn(self, name, restype):

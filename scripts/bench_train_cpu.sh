@@ -17,8 +17,8 @@
 #           ctxext counts labels[1:] that are not ignored -- the same targets)
 #   step    AdamW lr 1e-3 (constant), betas (0.9, 0.95), eps 1e-8, weight decay 0.1 on every
 #           parameter, gradient clipping at norm 1.0; one micro-batch per step (no accumulation).
-#           HF: torch.optim.AdamW with its default (foreach) implementation; ctxext: LibTorch's
-#           C++ torch::optim::AdamW (per-parameter loop), as its trainer does.
+#           HF: torch.optim.AdamW with its default (foreach) implementation; ctxext: its trainer's
+#           AdamW, LibTorch's fused kernel at::_fused_adamw_ (src/train/fused_adamw.h).
 #   threads THREADS intra-op threads on both sides (ctxext runtime.threads, HF torch.set_num_threads)
 #
 # What is measured, per side:

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "train/gradient_ready_hook.h"
 
 namespace ctxext::train {
 
@@ -20,8 +21,8 @@ void FlatShard::for_each_overlap(int64_t begin, int64_t count, Copy&& copy) cons
 }
 
 FlatShard::FlatShard(NamedTensors params, dist::Communicator& comm, const AdamWSettings& settings,
-                     torch::Device state_device)
-    : params_(std::move(params)), comm_(comm) {
+                     torch::Device state_device, HostCopyQueue* to_host, int64_t bucket_bytes)
+    : params_(std::move(params)), comm_(comm), bucket_bytes_(bucket_bytes), to_host_(to_host) {
   std::vector<int64_t> numels;
   for (const auto& [name, p] : params_) numels.push_back(p.numel());
   layout_ = dist::FlatLayout(numels, comm_.world_size());
@@ -37,38 +38,103 @@ FlatShard::FlatShard(NamedTensors params, dist::Communicator& comm, const AdamWS
   grad_shard_ = torch::zeros({layout_.shard_numel()}, fp32.device(state_device).pinned_memory(pin));
   for (int64_t j = 0; j < layout_.shard_numel(); j += kStepChunk)
     chunks_.push_back(master_.narrow(0, j, std::min(kStepChunk, layout_.shard_numel() - j)));
-  optimizer_ = std::make_unique<torch::optim::AdamW>(chunks_, settings.options());
+  optimizer_ = std::make_unique<FusedAdamW>(chunks_, settings);
+  started_.assign(bucket_count(), false);
 }
 
-int64_t FlatShard::bucket_numel() const { return std::max<int64_t>(1, kBucketBytes / 4 / comm_.world_size()); }
+FlatShard::~FlatShard() {
+  if (buckets_of_.empty()) return;
+  for (const auto& [name, p] : params_) clear_gradient_ready_hook(p);
+}
 
-void FlatShard::reduce_scatter_grads(bool accumulate, const char* what) {
+int64_t FlatShard::bucket_numel() const { return std::max<int64_t>(1, bucket_bytes_ / 4 / comm_.world_size()); }
+
+int64_t FlatShard::bucket_count() const { return (layout_.shard_numel() + bucket_numel() - 1) / bucket_numel(); }
+
+void FlatShard::reduce_in_backward() {
+  if (!to_host_) fail("FlatShard::reduce_in_backward: only with train.offload: optimizer (a host copy queue)");
+  const int world = comm_.world_size();
+  const int64_t shard = layout_.shard_numel();
+  buckets_of_.assign(params_.size(), {});
+  hooked_inputs_.assign(bucket_count(), 0);
+  for (size_t b = 0; b < hooked_inputs_.size(); ++b) {
+    const int64_t j = int64_t(b) * bucket_numel(), n = std::min(bucket_numel(), shard - j);
+    std::vector<size_t> inputs;  // the parameters some rank's piece of bucket b reads
+    for (int r = 0; r < world; ++r)
+      for_each_overlap(layout_.shard_begin(r) + j, n, [&](size_t i, int64_t, int64_t, int64_t) { inputs.push_back(i); });
+    std::sort(inputs.begin(), inputs.end());
+    inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
+    const bool hooked = std::all_of(inputs.begin(), inputs.end(),
+                                    [&](size_t i) { return gradient_arrives_once(params_[i].first); });
+    if (!hooked) {
+      hooked_inputs_[b] = -1;
+      continue;
+    }
+    hooked_inputs_[b] = static_cast<int64_t>(inputs.size());
+    for (const size_t i : inputs) buckets_of_[i].push_back(b);
+  }
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (!buckets_of_[i].empty()) set_gradient_ready_hook(params_[i].second, [this, i] { on_gradient_ready(i); });
+}
+
+void FlatShard::arm(bool last_micro_batch) {
+  armed_ = last_micro_batch && !buckets_of_.empty();
+  if (armed_) waiting_ = hooked_inputs_;
+}
+
+void FlatShard::on_gradient_ready(size_t parameter) {
+  if (!armed_) return;
+  for (const size_t b : buckets_of_[parameter]) {
+    if (--waiting_[b] != 0) continue;
+    start_bucket(b, /*accumulate=*/false, "gradient reduce-scatter (during backward)");
+    ++started_in_backward_;
+  }
+}
+
+void FlatShard::start_bucket(size_t b, bool accumulate, const char* what) {
   // The piece [j, j + n) of every rank's shard, laid rank after rank, is summed into this rank's
   // gradient shard [j, j + n) by one reduce-scatter.
   // With the optimizer offloaded the shard lives in host memory: each bucket is summed on the
-  // device and then copied over, so the device holds one bucket, not the fp32 shard.
+  // device and then copied over, so the device holds a bucket or two, not the fp32 shard.
   const int world = comm_.world_size();
-  const int64_t shard = layout_.shard_numel();
+  const int64_t j = int64_t(b) * bucket_numel(), n = std::min(bucket_numel(), layout_.shard_numel() - j);
   const auto device_fp32 = params_.front().second.options().dtype(torch::kFloat32);
-  const bool same_device = grad_shard_.device() == device_fp32.device();
-  for (int64_t j = 0; j < shard; j += bucket_numel()) {
-    const int64_t n = std::min(bucket_numel(), shard - j);
-    auto input = torch::zeros({world * n}, device_fp32);
-    for (int r = 0; r < world; ++r)
-      for_each_overlap(layout_.shard_begin(r) + j, n, [&](size_t i, int64_t from, int64_t to, int64_t len) {
-        const auto& g = params_[i].second.grad();
-        if (g.defined()) input.narrow(0, r * n + to, len).copy_(g.reshape({-1}).narrow(0, from, len));
-      });
-    auto output = grad_shard_.narrow(0, j, n);
-    if (!accumulate && same_device) {
-      comm_.reduce_scatter_sum(output, input, what);
-      continue;
-    }
-    auto summed = torch::empty({n}, device_fp32);
-    comm_.reduce_scatter_sum(summed, input, what);
+  started_[b] = true;
+  auto input = torch::zeros({world * n}, device_fp32);
+  for (int r = 0; r < world; ++r)
+    for_each_overlap(layout_.shard_begin(r) + j, n, [&](size_t i, int64_t from, int64_t to, int64_t len) {
+      const auto& g = params_[i].second.grad();
+      if (g.defined()) input.narrow(0, r * n + to, len).copy_(g.reshape({-1}).narrow(0, from, len));
+    });
+  auto output = grad_shard_.narrow(0, j, n);
+  if (!accumulate && !to_host_ && output.device() == input.device()) {
+    comm_.reduce_scatter_sum(output, input, what);
+    return;
+  }
+  auto summed = torch::empty({n}, device_fp32);
+  comm_.reduce_scatter_sum(summed, input, what);
+  if (!to_host_) {
     if (accumulate) output.add_(summed.to(output.device()));
     else output.copy_(summed);
+  } else if (!accumulate) {
+    to_host_->start(summed, output);
+  } else {
+    // Summed over micro-batches on the host: copied into a staging buffer, added once it is there.
+    auto staging = torch::empty({n}, output.options().pinned_memory(output.is_pinned()));
+    to_host_->start(summed, staging, [output, staging]() mutable { output.add_(staging); });
   }
+}
+
+void FlatShard::start_reduce_scatter_grads(bool accumulate, const char* what) {
+  armed_ = false;  // what backward did not start, in bucket order (the same on every rank)
+  for (size_t b = 0; b < started_.size(); ++b)
+    if (!started_[b]) start_bucket(b, accumulate, what);
+  std::fill(started_.begin(), started_.end(), false);
+}
+
+void FlatShard::reduce_scatter_grads(bool accumulate, const char* what) {
+  start_reduce_scatter_grads(accumulate, what);
+  if (to_host_) to_host_->finish();
 }
 
 double FlatShard::local_grad_sum_of_squares() const {
@@ -79,10 +145,9 @@ void FlatShard::zero_grad() { grad_shard_.zero_(); }
 
 void FlatShard::step(double lr, double coef) {
   if (coef < 1.0) grad_shard_.mul_(coef);
-  for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
   const auto grad = grad_shard_.to(master_.device());
   for (size_t k = 0; k < chunks_.size(); ++k) chunks_[k].mutable_grad() = grad.narrow(0, k * kStepChunk, chunks_[k].numel());
-  optimizer_->step();
+  optimizer_->step(lr);
 }
 
 void FlatShard::all_gather_params(const char* what) {
@@ -127,16 +192,14 @@ std::function<void()> FlatShard::start_gather(int64_t begin, int64_t end, const 
 
 std::map<std::string, torch::Tensor> FlatShard::state_tensors(const std::string& prefix) const {
   // The chunks' moments laid end to end: the file does not depend on the chunking.
-  const auto& states = optimizer_->state();
   int64_t steps = 0;
   torch::Tensor avg = torch::zeros_like(master_), avg_sq = torch::zeros_like(master_);
   for (size_t k = 0; k < chunks_.size(); ++k) {
-    const auto it = states.find(chunks_[k].unsafeGetTensorImpl());
-    if (it == states.end()) continue;
-    const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
-    avg.narrow(0, k * kStepChunk, chunks_[k].numel()).copy_(s.exp_avg());
-    avg_sq.narrow(0, k * kStepChunk, chunks_[k].numel()).copy_(s.exp_avg_sq());
-    steps = s.step();
+    const auto& s = optimizer_->state(k);
+    if (!s) continue;
+    avg.narrow(0, k * kStepChunk, chunks_[k].numel()).copy_(s->exp_avg);
+    avg_sq.narrow(0, k * kStepChunk, chunks_[k].numel()).copy_(s->exp_avg_sq);
+    steps = s->step;
   }
   return {{prefix + "master", master_.detach().cpu()},
           {prefix + "exp_avg", avg.cpu()},
@@ -176,13 +239,9 @@ void FlatShard::load_state(const std::vector<std::map<std::string, torch::Tensor
     avg_sq.narrow(0, lo - begin_, hi - lo).copy_(get("exp_avg_sq").narrow(0, lo - b, hi - lo));
   }
   if (steps <= 0) return;  // saved before the first step: no AdamW state yet
-  for (size_t k = 0; k < chunks_.size(); ++k) {
-    auto state = std::make_unique<torch::optim::AdamWParamState>();
-    state->exp_avg(avg.narrow(0, k * kStepChunk, chunks_[k].numel()));
-    state->exp_avg_sq(avg_sq.narrow(0, k * kStepChunk, chunks_[k].numel()));
-    state->step(steps);
-    optimizer_->state()[chunks_[k].unsafeGetTensorImpl()] = std::move(state);
-  }
+  for (size_t k = 0; k < chunks_.size(); ++k)
+    optimizer_->set_state(k, {avg.narrow(0, k * kStepChunk, chunks_[k].numel()),
+                              avg_sq.narrow(0, k * kStepChunk, chunks_[k].numel()), steps});
 }
 
 std::string shard_file_name(int rank, int world_size) {

@@ -8,8 +8,8 @@
 namespace ctxext::train {
 
 FullyShardedAdamW::FullyShardedAdamW(model::LlamaForCausalLMImpl& model, dist::Communicator& comm,
-                                     const AdamWSettings& settings, torch::Device state_device)
-    : model_(model), comm_(comm) {
+                                     const AdamWSettings& settings, bool offload)
+    : model_(model), comm_(comm), to_host_(offload ? std::make_unique<HostCopyQueue>() : nullptr) {
   // Units by name: "model.layers.<i>.*" -> 1 + i, everything else -> 0.
   const size_t layers = model.model->layers->size();
   std::vector<NamedTensors> grouped(1 + layers);
@@ -22,7 +22,8 @@ FullyShardedAdamW::FullyShardedAdamW(model::LlamaForCausalLMImpl& model, dist::C
   for (auto& params : grouped) {
     Unit unit;
     for (const auto& [name, p] : params) unit.shapes.push_back(p.sizes().vec());
-    unit.shard = std::make_unique<FlatShard>(params, comm, settings, state_device);
+    const torch::Device state_device = offload ? torch::Device(torch::kCPU) : params.front().second.device();
+    unit.shard = std::make_unique<FlatShard>(params, comm, settings, state_device, to_host_.get());
     unit.whole = true;
     units_.push_back(std::move(unit));
   }
@@ -73,7 +74,7 @@ void FullyShardedAdamW::release(Unit& unit) {
 }
 
 void FullyShardedAdamW::reduce(Unit& unit, const char* what) {
-  unit.shard->reduce_scatter_grads(/*accumulate=*/true, what);
+  unit.shard->start_reduce_scatter_grads(/*accumulate=*/true, what);  // waited for in reduce_gradients
   for (const auto& [name, p] : unit.shard->params()) {
     auto param = p;
     param.mutable_grad() = torch::Tensor();
@@ -94,7 +95,7 @@ void FullyShardedAdamW::end_micro_batch() {
   // that ran without activation checkpointing.
   for (size_t i = 1; i < units_.size(); ++i)
     if (units_[i].whole) reduce(units_[i], "layer gradient reduce-scatter");
-  units_[0].shard->reduce_scatter_grads(/*accumulate=*/true, "embedding/head gradient reduce-scatter");
+  units_[0].shard->start_reduce_scatter_grads(/*accumulate=*/true, "embedding/head gradient reduce-scatter");
   for (const auto& [name, p] : units_[0].shard->params()) {
     auto param = p;
     param.mutable_grad() = torch::Tensor();
@@ -102,6 +103,7 @@ void FullyShardedAdamW::end_micro_batch() {
 }
 
 double FullyShardedAdamW::reduce_gradients() {
+  if (to_host_) to_host_->finish();  // the last gradient copies, into the host shards
   step_open_ = false;  // the sums are complete; the next micro-batch starts the next step
   double sum_sq = 0.0;
   for (const auto& unit : units_) sum_sq += unit.shard->local_grad_sum_of_squares();

@@ -13,7 +13,10 @@
 // Without activation checkpointing every layer stays whole from its forward until the end of the
 // micro-batch's backward (correct, but only the optimizer state is then sharded between steps).
 // Checkpoints: zero-shard-<r>-of-<world>.safetensors holding every unit's state ("unit<k>." names).
-#pragma once
+// train.offload: optimizer: every unit's shard lives on the host; a layer's reduced gradient buckets
+// go there through one HostCopyQueue (asynchronous on CUDA) as after_backward(i) reduces them, and
+// are added to the host shard (accumulated there over micro-batches); reduce_gradients waits for
+// the last copies.
 #include <memory>
 #include <vector>
 
@@ -26,7 +29,7 @@ namespace ctxext::train {
 class FullyShardedAdamW : public WeightUpdate {
  public:
   FullyShardedAdamW(model::LlamaForCausalLMImpl& model, dist::Communicator& comm, const AdamWSettings& settings,
-                    torch::Device state_device);
+                    bool offload);
   ~FullyShardedAdamW() override;
 
   void begin_micro_batch(bool last) override;
@@ -51,6 +54,7 @@ class FullyShardedAdamW : public WeightUpdate {
 
   model::LlamaForCausalLMImpl& model_;
   dist::Communicator& comm_;
+  std::unique_ptr<HostCopyQueue> to_host_;  // with offload
   std::vector<Unit> units_;  // [0]: embeddings, final norm, LM head; [1 + i]: decoder layer i
   bool step_open_ = false;   // gradients of the current step are being summed
 };

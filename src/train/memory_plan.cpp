@@ -29,7 +29,6 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   const double P_layer = h * n * d + 2 * h * kv * d + n * d * h + 3 * h * I + 2 * h;
   const double P_root = V * h * (c.tie_word_embeddings ? 1 : 2) + h;
   const double P = P_root + L * P_layer;
-  const double largest_param = std::max({V * h, h * I, h * n * d});
 
   // Which WeightUpdate (train/weight_update.cpp): the flat path for sharding optimizer, and for
   // one process with offload; FullyShardedAdamW for full; ReplicatedAdamW otherwise.
@@ -74,10 +73,7 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   // AdamW exp_avg + exp_avg_sq: [P] or [S] fp32 each, created at the first step.
   const double moments = replicated ? 2 * kF * P : 2 * kF * S;
   add("AdamW moments (exp_avg, exp_avg_sq)", off ? 0 : moments, off ? moments : 0, false);
-  // torch::optim::AdamW: denom = (exp_avg_sq.sqrt() / c).add_(eps): two temporaries the size of the
-  // tensor being stepped (the largest parameter, or a FlatShard::kStepChunk view of a shard).
-  const double adam_temp = 2 * kF * (replicated ? largest_param : std::min(S_unit_max, double(FlatShard::kStepChunk)));
-  add("AdamW step temporaries (estimate)", off ? 0 : adam_temp, off ? adam_temp : 0, true);
+  // The AdamW step (train/fused_adamw.h, at::_fused_adamw_) updates in place in one pass: no temporaries.
 
   // ---- communication buffers ----
   constexpr double kAllReduceBucket = 25.0 * (1 << 20), kReduceScatterInput = 64.0 * (1 << 20);
@@ -86,9 +82,11 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   const double comm_persistent = replicated && W > 1 ? kF * P : 0;
   const double comm_replicated_transient = replicated && W > 1 ? kAllReduceBucket : 0;
   // FlatShard::reduce_scatter_grads: input zeros({W * n}) fp32, n = min(64 MiB / 4 / W, shard)
-  // elements (+ the [n] sum for ZeRO-3's accumulate).
+  // elements (+ the [n] sum for ZeRO-3's accumulate; with offload + the [n] sum of the bucket being
+  // reduced and of the two whose copies to the host are in flight, train/host_copy_queue.h).
   const double rs_n = std::min(kReduceScatterInput / kF / W, S_unit_max);
-  const double rs_bytes = flat || full ? kF * W * rs_n + (full ? kF * rs_n : 0) : 0;
+  const double rs_sums = off ? 3 : full ? 1 : 0;
+  const double rs_bytes = flat || full ? kF * W * rs_n + rs_sums * kF * rs_n : 0;
   // all-gather, this rank's piece [n] and the gathered buffer [W x n] in the compute dtype: the
   // blocking one (ZeRO-2 after the step, ZeRO-3's root unit) one 64 MiB bucket at a time; ZeRO-3's
   // prefetch of the next layer starts every bucket of that layer at once.
@@ -161,10 +159,10 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   }
   plan.phases.push_back({"layer backward", layer_backward, states_host});
   // Step: the param grads are still allocated only for ReplicatedAdamW (ZeRO-2 frees them once
-  // reduce-scattered, ZeRO-3 per layer); the AdamW temporaries on the state device; ZeRO-2's all-gather.
+  // reduce-scattered, ZeRO-3 per layer); ZeRO-2's all-gather.
   // ReplicatedAdamW's bucket copies are freed once summed, before the step.
-  const double step_dev = states_dev - comm_persistent + (replicated ? P * e : 0) + (off ? 0 : adam_temp) + ag_step;
-  plan.phases.push_back({"optimizer step", step_dev, states_host + (off ? adam_temp : 0)});
+  const double step_dev = states_dev - comm_persistent + (replicated ? P * e : 0) + ag_step;
+  plan.phases.push_back({"optimizer step", step_dev, states_host});
 
   for (const auto& phase : plan.phases) {
     if (phase.device > plan.device_peak) plan.device_peak = phase.device, plan.device_peak_phase = phase.name;

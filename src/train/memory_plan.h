@@ -6,7 +6,7 @@
 // What is exact and what is estimated: model states, gradients, masters, moments, flat shards and
 // collective buffers follow the code's allocations (exact up to the allocator's rounding); the
 // activations saved by autograd follow the model's ops (counted per op in memory_plan.cpp); the
-// backward temporaries of a layer and of the loss chunk and the AdamW step's temporaries are
+// backward temporaries of a layer and of the loss chunk are
 // estimates (what ATen allocates inside a kernel is not visible from here). Checked against an
 // allocator-level counter on CPU (docs/perf.md, "Memory planner").
 #pragma once

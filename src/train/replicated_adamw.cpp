@@ -1,37 +1,21 @@
 #include "train/replicated_adamw.h"
 
-#include <torch/csrc/autograd/function_hook.h>
-#include <torch/csrc/autograd/variable.h>
 #include <torch/nn/utils/clip_grad.h>
 
 #include <limits>
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "train/gradient_ready_hook.h"
 
 namespace ctxext::train {
-
-namespace {
-
-// Runs after autograd has added a backward pass's gradient into the parameter's .grad.
-class GradientReadyHook : public torch::autograd::PostAccumulateGradHook {
- public:
-  GradientReadyHook(ReplicatedAdamW* owner, size_t parameter) : owner_(owner), parameter_(parameter) {}
-  void operator()(const torch::autograd::Variable&) override { owner_->on_gradient_ready(parameter_); }
-
- private:
-  ReplicatedAdamW* owner_;
-  size_t parameter_;
-};
-
-}  // namespace
 
 ReplicatedAdamW::ReplicatedAdamW(const NamedTensors& model_params, dist::Communicator& comm,
                                  const AdamWSettings& settings)
     : comm_(comm),
       model_params_(model_params),
       masters_(model_params),
-      optimizer_(masters_.master_tensors(), settings.options()) {
+      optimizer_(masters_.master_tensors(), settings) {
   if (!comm_.distributed()) return;
   // Buckets in reverse parameter order (roughly the order backward produces gradients); decoder
   // layers and the rest are never mixed in one bucket.
@@ -39,7 +23,7 @@ ReplicatedAdamW::ReplicatedAdamW(const NamedTensors& model_params, dist::Communi
   int64_t bytes = 0;
   for (size_t k = model_params_.size(); k-- > 0;) {
     const auto& [name, p] = model_params_[k];
-    const bool early = name.rfind("model.layers.", 0) == 0;
+    const bool early = gradient_arrives_once(name);
     if (buckets_.empty() || bytes >= kBucketBytes || buckets_.back().early != early) {
       buckets_.emplace_back();
       buckets_.back().early = early;
@@ -48,13 +32,12 @@ ReplicatedAdamW::ReplicatedAdamW(const NamedTensors& model_params, dist::Communi
     buckets_.back().parameters.push_back(k);
     bucket_of_[k] = buckets_.size() - 1;
     bytes += p.numel() * 4;
-    if (early) torch::autograd::impl::set_post_acc_grad_hooks(p, std::make_unique<GradientReadyHook>(this, k));
+    if (early) set_gradient_ready_hook(p, [this, k] { on_gradient_ready(k); });
   }
 }
 
 ReplicatedAdamW::~ReplicatedAdamW() {
-  for (const auto& [name, p] : model_params_)
-    if (torch::autograd::impl::post_acc_grad_hooks(p)) torch::autograd::impl::set_post_acc_grad_hooks(p, nullptr);
+  for (const auto& [name, p] : model_params_) clear_gradient_ready_hook(p);
 }
 
 void ReplicatedAdamW::begin_micro_batch(bool last) {
@@ -112,10 +95,9 @@ double ReplicatedAdamW::reduce_gradients() {
 
 void ReplicatedAdamW::step(double lr, double grad_norm, double max_norm) {
   (void)grad_norm;  // clip_grad_norm_ recomputes the same norm from the same gradients
-  for (auto& group : optimizer_.param_groups()) group.options().set_lr(lr);
   torch::nn::utils::clip_grad_norm_(masters_.master_tensors(),
                                     max_norm > 0 ? max_norm : std::numeric_limits<double>::infinity());
-  optimizer_.step();
+  optimizer_.step(lr);
   masters_.masters_to_model();
 }
 

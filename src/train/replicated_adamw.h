@@ -7,10 +7,9 @@
 // several re-entrant loss chunks) are summed after backward. With one process there is no
 // communication and the arithmetic is exactly the single-process trainer's.
 #pragma once
-#include <torch/optim/adamw.h>
-
 #include <vector>
 
+#include "train/fused_adamw.h"
 #include "train/master_weights.h"
 #include "train/weight_update.h"
 
@@ -45,7 +44,7 @@ class ReplicatedAdamW : public WeightUpdate {
   dist::Communicator& comm_;
   NamedTensors model_params_;
   MasterWeights masters_;
-  torch::optim::AdamW optimizer_;
+  FusedAdamW optimizer_;
   std::vector<Bucket> buckets_;
   std::vector<size_t> bucket_of_;  // parameter -> bucket
   bool armed_ = false;             // the last micro-batch of the step is running

@@ -10,8 +10,15 @@ double clip_coefficient(double grad_norm, double max_norm) {
 }
 
 ShardedAdamW::ShardedAdamW(const NamedTensors& model_params, dist::Communicator& comm, const AdamWSettings& settings,
-                           torch::Device state_device)
-    : comm_(comm), shard_(model_params, comm, settings, state_device) {}
+                           bool offload)
+    : comm_(comm),
+      to_host_(offload ? std::make_unique<HostCopyQueue>() : nullptr),
+      shard_(model_params, comm, settings, offload ? torch::Device(torch::kCPU) : model_params.front().second.device(),
+             to_host_.get()) {
+  if (offload) shard_.reduce_in_backward();
+}
+
+void ShardedAdamW::begin_micro_batch(bool last) { shard_.arm(last); }
 
 double ShardedAdamW::reduce_gradients() {
   shard_.reduce_scatter_grads(/*accumulate=*/false, "gradient reduce-scatter");

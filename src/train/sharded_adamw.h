@@ -6,7 +6,12 @@
 //   shards rounded to the model dtype --all-gather (buckets)--> every parameter, on every rank.
 // Checkpoints: one file per rank, zero-shard-<r>-of-<world>.safetensors (FlatShard's state); a
 // resume with another world size copies the overlapping ranges of every saved shard.
+// train.offload: optimizer: the shard lives on the host, and the step's last backward already sends
+// the reduced gradient buckets there as their layers finish (FlatShard::reduce_in_backward): the
+// micro-batches before it accumulate in the parameters' .grad on the device; the copy is made once.
 #pragma once
+#include <memory>
+
 #include "train/flat_shard.h"
 #include "train/weight_update.h"
 
@@ -14,10 +19,11 @@ namespace ctxext::train {
 
 class ShardedAdamW : public WeightUpdate {
  public:
-  // state_device: where masters and moments live (the CPU for train.offload: optimizer).
+  // offload: masters, gradient shard and moments on the host (train.offload: optimizer).
   ShardedAdamW(const NamedTensors& model_params, dist::Communicator& comm, const AdamWSettings& settings,
-               torch::Device state_device);
+               bool offload);
 
+  void begin_micro_batch(bool last) override;
   double reduce_gradients() override;
   void step(double lr, double grad_norm, double max_norm) override;
   CheckpointFiles checkpoint_files() const override;
@@ -25,6 +31,7 @@ class ShardedAdamW : public WeightUpdate {
 
  private:
   dist::Communicator& comm_;
+  std::unique_ptr<HostCopyQueue> to_host_;  // with offload
   FlatShard shard_;
 };
 

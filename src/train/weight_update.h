@@ -8,7 +8,6 @@
 // Each rank's loss is already divided by the GLOBAL number of supervised targets of the step, so
 // the sum over ranks is the gradient of one process that saw the whole global batch.
 #pragma once
-#include <torch/optim/adamw.h>
 #include <torch/types.h>
 
 #include <filesystem>
@@ -18,22 +17,11 @@
 
 #include "dist/communicator.h"
 #include "model/llama_model.h"
+#include "train/fused_adamw.h"  // AdamWSettings
 #include "train/optimizer_state.h"
 #include "train/train_options.h"
 
 namespace ctxext::train {
-
-struct AdamWSettings {
-  double lr = 2e-5;
-  double beta1 = 0.9;
-  double beta2 = 0.95;
-  double eps = 1e-8;
-  double weight_decay = 0.0;
-
-  torch::optim::AdamWOptions options() const {
-    return torch::optim::AdamWOptions(lr).betas({beta1, beta2}).eps(eps).weight_decay(weight_decay);
-  }
-};
 
 // file name -> tensors, written by one rank into a checkpoint folder.
 using CheckpointFiles = std::map<std::string, std::map<std::string, torch::Tensor>>;

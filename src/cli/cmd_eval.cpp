@@ -45,25 +45,12 @@ std::vector<int64_t> read_token_file(const std::string& path, int64_t vocab_size
   return ids;
 }
 
-// LLaMA scores text the way its HF tokenizer encodes it: BOS first.
-std::vector<int64_t> tokenize_text(const std::string& text_file, const std::string& tokenizer_path,
-                                   int64_t vocab_size) {
-  const auto tokenizer = data::Tokenizer::load(tokenizer_path);
-  if (tokenizer.vocab_size() > vocab_size)
-    fail("{}: vocabulary of {} pieces is larger than the model's {}", tokenizer_path, tokenizer.vocab_size(),
-         vocab_size);
-  return tokenizer.encode_with_bos(read_text_file(text_file, "text to score"));
-}
-
 void run_ppl(const PplFlags& f, const RopeFlags& rope_flags) {
   const auto config = eval_model_config(f.model, rope_flags);
-  const auto ids = f.tokens_file.empty()
-                       ? tokenize_text(f.text_file,
-                                       f.tokenizer.empty()
-                                           ? (std::filesystem::path(f.model.model) / "tokenizer.model").string()
-                                           : f.tokenizer,
-                                       config.vocab_size)
-                       : read_token_file(f.tokens_file, config.vocab_size);
+  // --text: tokenized as LLaMA's HF tokenizer encodes it, BOS first.
+  const auto ids = f.tokens_file.empty() ? load_eval_tokenizer(f.model, f.tokenizer, config.vocab_size)
+                                               .encode_with_bos(read_text_file(f.text_file, "text to score"))
+                                         : read_token_file(f.tokens_file, config.vocab_size);
   const std::string source = f.tokens_file.empty() ? f.text_file : f.tokens_file;
   if (static_cast<int64_t>(ids.size()) < f.seq_len)
     fail("{}: {} tokens, fewer than --seq-len {}", source, ids.size(), f.seq_len);

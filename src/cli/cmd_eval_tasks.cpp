@@ -44,14 +44,12 @@ void add_task_flags(CLI::App& cmd, TaskFlags& f) {
 // prints the results of `section` (a key of eval::to_json's object).
 eval::EvalResults run_task(const TaskFlags& f, const RopeFlags& rope_flags, eval::EvalSuiteOptions options,
                            const std::string& section) {
-  const auto rope = eval_model_config(f.model, rope_flags).rope;
+  const auto config = eval_model_config(f.model, rope_flags);
+  const auto& rope = config.rope;
   options.max_length = f.max_length;
   eval::check_eval_suite(options, rope);
   parse_eval_device(f.model.device);
-  const std::string tokenizer_path =
-      f.tokenizer.empty() ? (std::filesystem::path(f.model.model) / "tokenizer.model").string() : f.tokenizer;
-  if (!std::filesystem::is_regular_file(tokenizer_path)) fail("--tokenizer {}: no such file", tokenizer_path);
-  const auto tokenizer = data::Tokenizer::load(tokenizer_path);
+  const auto tokenizer = load_eval_tokenizer(f.model, f.tokenizer, config.vocab_size);
   auto model = load_eval_model(f.model, rope);
   auto results = eval::run_eval_suite(*model, tokenizer, options);
   if (f.json) {

@@ -10,36 +10,11 @@
 #include "core/threads.h"
 #include "model/hf_checkpoint.h"
 #include "model/hf_config.h"
-#include "model/hf_rope.h"
-#include "rope/rope_method.h"
+#include "model/rope_description.h"
 
 namespace ctxext::cli {
 
 namespace {
-
-// From the registry: the method, its HF form, every key it reads with its value (ctxext_rope_json).
-std::string describe_rope(const rope::RopeOptions& r) {
-  const auto& m = rope::find_rope_method(r.type);
-  std::string s = fmt::format("{} (HF rope_type \"{}\"{}): {}", m.name, m.hf.type,
-                              m.hf.fidelity == rope::HfFidelity::exact ? "" : ", stock loaders get the frequencies only",
-                              m.description);
-  const auto block = model::ctxext_rope_json(r);
-  for (const auto& key : m.all_keys()) {
-    if (!block.contains(key)) continue;
-    const auto& value = block.at(key);
-    if (value.is_array()) {
-      const auto values = value.get<std::vector<double>>();
-      s += fmt::format("; {} {} values from {} to {}", key, values.size(),
-                       values.empty() ? 0.0 : *std::min_element(values.begin(), values.end()),
-                       values.empty() ? 0.0 : *std::max_element(values.begin(), values.end()));
-    } else {
-      s += fmt::format("; {} {}", key, value.dump());
-    }
-  }
-  if (r.type != "none")
-    s += fmt::format("; context {} -> {}", r.original_max_position_embeddings, r.extended_context());
-  return s;
-}
 
 void run_inspect(const std::string& folder) {
   const auto checkpoint = model::read_hf_checkpoint(folder);
@@ -60,7 +35,7 @@ void run_inspect(const std::string& folder) {
             << fmt::format("parameters    {} ({:.3f} B)\n", counted, static_cast<double>(counted) / 1e9)
             << fmt::format("dtype         {}\n", dtype_name(model::checkpoint_dtype(checkpoint.tensors, folder)))
             << fmt::format("context       max_position_embeddings {}\n", c.max_position_embeddings)
-            << fmt::format("rope          {}\n", describe_rope(c.rope))
+            << fmt::format("rope          {}\n", model::describe_rope(c.rope))
             << fmt::format("tensors       {} checked against config.json: ok\n", checkpoint.tensors.size());
 }
 

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "model/hf_config.h"
 #include "recipes/job_config.h"
+#include "recipes/job_plan.h"
 #include "train/memory_plan.h"
 
 namespace ctxext::cli {
@@ -44,10 +45,6 @@ double parse_size(const std::string& flag, const std::string& text) {
 }
 
 std::string gb(double bytes) { return bytes == 0 ? "-" : fmt::format("{:.2f} GB", bytes / 1e9); }
-
-const char* sharding_name(train::Sharding s) {
-  return s == train::Sharding::full ? "full" : s == train::Sharding::optimizer ? "optimizer" : "none";
-}
 
 struct Budget {
   double gpu = 80e9, host = 128e9;
@@ -125,23 +122,13 @@ void run_plan(const std::string& config_path, const std::vector<std::string>& ov
   all_overrides.insert(all_overrides.end(), overrides.begin(), overrides.end());
   const Config config = Config::load(config_path, all_overrides);
   const recipes::JobConfig job = recipes::parse_job_config(config);
-  train::MemoryPlanInput in;
-  std::string model_name;
+  model::LlamaConfig shape = job.model.preset_config;
+  std::string model_name = "preset " + job.model.preset;
   if (!job.model.path.empty()) {
-    in.model = model::read_hf_config(std::filesystem::path(job.model.path) / "config.json");
+    shape = model::read_hf_config(std::filesystem::path(job.model.path) / "config.json");
     model_name = job.model.path;
-  } else {
-    in.model = job.model.preset_config;
-    model_name = "preset " + job.model.preset;
   }
-  const auto& t = job.train;
-  in.seq_len = job.data.max_seq_len;
-  in.micro_batch = t.micro_batch_size;
-  in.bf16 = t.precision != train::Precision::fp32;  // auto: bf16 on a GPU
-  in.sharding = t.sharding;
-  in.offload_optimizer = t.offload_optimizer;
-  in.activation_checkpointing = t.activation_checkpointing;
-  in.world_size = gpus;
+  const train::MemoryPlanInput in = recipes::memory_plan_input(job, shape, gpus, /*cuda=*/true);  // auto: bf16
   if (refused(in))
     fail("{}: train.offload: optimizer with train.sharding: none on {} GPUs is refused by the trainer (a whole "
          "optimizer copy per rank in host memory): use train.sharding=optimizer or full",
@@ -153,11 +140,7 @@ void run_plan(const std::string& config_path, const std::vector<std::string>& ov
                            "key/value), vocab {}\n",
                            model_name, plan.parameters, plan.parameters / 1e9, c.num_hidden_layers, c.hidden_size,
                            c.intermediate_size, c.num_attention_heads, c.num_key_value_heads, c.vocab_size)
-            << fmt::format("step      micro batch {} x {} tokens (data.max_seq_len), {}, sharding {}, offload {}, "
-                           "activation checkpointing {}, {} GPU(s)\n",
-                           in.micro_batch, in.seq_len, in.bf16 ? "bf16" : "fp32", sharding_name(in.sharding),
-                           in.offload_optimizer ? "optimizer" : "none", in.activation_checkpointing ? "on" : "off",
-                           gpus)
+            << fmt::format("step      {}\n", recipes::memory_plan_settings(in))
             << fmt::format("\nper rank (GB = 1e9 bytes; each row at its largest)\n{:<48} {:>12} {:>12}\n", "component",
                            "device", "host");
   for (const auto& component : plan.components)

@@ -1,7 +1,8 @@
 // ctxext validate CONFIG [key=value ...]: parse and check a config without running anything, and
-// print the training plan (samples, epochs, steps, global batch, tokens). The samples are counted by
-// reading the data file with the tokenizer, as training would (no model weights are loaded), after
-// preflight_check (recipes/preflight.h) has checked everything that does not need the weights.
+// print the job's resolved plan (recipes/job_plan.h: model, RoPE method with its effective values,
+// samples kept and dropped, steps, tokens, held-out eval, predicted memory). The samples are read
+// with the tokenizer, as training reads them (no model weights are loaded), after preflight_check
+// (recipes/preflight.h) has checked everything that does not need the weights.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -10,30 +11,26 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "data/dataset.h"
-#include "data/sample_selection.h"
 #include "recipes/ablate_recipe.h"
 #include "recipes/config_schema.h"
 #include "recipes/job_config.h"
+#include "recipes/job_plan.h"
 #include "recipes/preflight.h"
 #include "train/train_plan.h"
 
 namespace ctxext::cli {
 namespace {
 
-std::string training_plan(const recipes::JobConfig& job) {
-  const auto& t = job.train;
-  const std::string batch = fmt::format("global batch {} = micro {} x accumulation {}", t.global_batch_size,
-                                        t.micro_batch_size, t.accumulation_steps());
-  const auto dataset = data::load_dataset(job.data, data::Tokenizer::load(job.tokenizer_path()));
-  const train::TrainPlan plan = train::resolve_steps(t, static_cast<int64_t>(dataset.samples.size()));
-  const data::SampleOrder order(plan.num_samples, job.data.seed, job.data.shuffle);
-  int64_t tokens = 0, supervised = 0;
-  for (int64_t step = 0; step < plan.steps; ++step)
-    for (int64_t index : order.take(plan.data_position_at(step), plan.global_batch_size)) {
-      tokens += dataset.samples[index].size();
-      supervised += dataset.samples[index].num_supervised();
-    }
-  return fmt::format("{}; {}; tokens {} ({} supervised)", plan.describe(), batch, tokens, supervised);
+// One line per topic; the world size is one process's (ctxext plan --gpus N plans a larger job).
+std::string job_plan(const recipes::JobConfig& job, const model::LlamaConfig& model) {
+  const auto tokenizer = data::Tokenizer::load(job.tokenizer_path());
+  const auto dataset = data::load_dataset(job.data, tokenizer);
+  const auto plan = train::resolve_steps(job.train, static_cast<int64_t>(dataset.samples.size()));
+  data::Dataset eval;
+  if (job.train.eval_every > 0) eval = data::load_dataset(data::eval_data_options(job.data), tokenizer);
+  const auto lines =
+      recipes::describe_job_plan({job, model, dataset, plan, job.train.eval_every > 0 ? &eval : nullptr, 1});
+  return fmt::format("{}", fmt::join(lines, "\n"));
 }
 
 }  // namespace
@@ -42,8 +39,9 @@ void add_validate(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "validate", "Check a YAML config (and key=value overrides) without running it: a training config, or an "
                   "ablation config (one with a top-level `methods:` list, whose base training config is checked too). "
-                  "For a training config, print the plan: samples after the length policy (read with the tokenizer, "
-                  "no model weights), epochs, steps, global batch and tokens");
+                  "For a training config, print the resolved plan: model shape and parameters, the RoPE method with "
+                  "its effective values, samples kept and dropped by the length policy (read with the tokenizer, no "
+                  "model weights), steps, tokens per step, the held-out eval and the memory ctxext plan predicts");
   auto config_path = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto reference = std::make_shared<bool>(false);
@@ -66,9 +64,8 @@ void add_validate(CLI::App& app) {
       return;
     }
     const recipes::JobConfig job = recipes::parse_job_config(config);
-    recipes::preflight_check(job, *config_path);
-    const std::string plan = training_plan(job);
-    std::cout << *config_path << ": ok (" << job.summary() << ")\nplan: " << plan << std::endl;
+    const model::LlamaConfig model = recipes::preflight_check(job, *config_path);
+    std::cout << *config_path << ": ok (" << job.summary() << ")\n" << job_plan(job, model) << std::endl;
   });
 }
 

@@ -1,5 +1,9 @@
 #include "cli/commands.h"
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
 #include "core/error.h"
 #include "rope/rope_method.h"
 
@@ -22,6 +26,15 @@ std::vector<std::string> RopeFlags::overrides() const {
     fail("--factor {}: needs --rope-type, the RoPE method that scales by it (to change the checkpoint method's own "
          "factor: --rope factor={})",
          factor, factor);
+  if (!factor.empty()) {  // named as the flag, not as the rope key it becomes
+    char* end = nullptr;
+    errno = 0;
+    const double value = std::strtod(factor.c_str(), &end);
+    if (end == factor.c_str() || *end != '\0' || errno == ERANGE || !std::isfinite(value))
+      fail("--factor: '{}' is not a number", factor);
+    if (const std::string reason = rope::find_rope_key("factor").check(value); !reason.empty())
+      fail("--factor {}: {}", factor, reason);
+  }
   std::vector<std::string> all;
   if (!type.empty()) all.push_back("type=" + type);
   if (!factor.empty()) all.push_back("factor=" + factor);

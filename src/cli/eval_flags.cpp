@@ -49,6 +49,19 @@ model::LlamaConfig eval_model_config(const EvalModelFlags& flags, const RopeFlag
   return config;
 }
 
+data::Tokenizer load_eval_tokenizer(const EvalModelFlags& flags, const std::string& tokenizer_flag,
+                                    int64_t vocab_size) {
+  const std::string path =
+      tokenizer_flag.empty() ? (std::filesystem::path(flags.model) / "tokenizer.model").string() : tokenizer_flag;
+  if (!std::filesystem::is_regular_file(path)) fail("--tokenizer {}: no such file", path);
+  auto tokenizer = data::Tokenizer::load(path);
+  if (tokenizer.vocab_size() > vocab_size)
+    fail("{}: the tokenizer has {} pieces but --model {} has vocab_size {} (config.json): its ids would index past "
+         "the embedding; use the tokenizer the model was trained with",
+         path, tokenizer.vocab_size(), flags.model, vocab_size);
+  return tokenizer;
+}
+
 model::LlamaForCausalLM load_eval_model(const EvalModelFlags& flags, const rope::RopeOptions& rope) {
   configure_threads(flags.threads);
   const auto dtype = parse_dtype_name(flags.dtype, "--dtype");

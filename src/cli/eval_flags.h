@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "data/tokenizer.h"
 #include "model/llama_model.h"
 #include "rope/rope_options.h"
 
@@ -28,6 +29,12 @@ torch::Device parse_eval_device(const std::string& device);
 // MODEL/config.json with the command's --rope-type/--factor/--rope applied to its RoPE method. Fails
 // when the folder has no config.json.
 model::LlamaConfig eval_model_config(const EvalModelFlags& flags, const RopeFlags& rope_flags);
+
+// The sentencepiece model of --tokenizer (empty: MODEL/tokenizer.model). Fails naming the file when
+// it is missing, and both sizes when it has more pieces than the model's vocab_size (its ids would
+// index past the embedding), before any weight is loaded.
+data::Tokenizer load_eval_tokenizer(const EvalModelFlags& flags, const std::string& tokenizer_flag,
+                                    int64_t vocab_size);
 
 // Sets the thread count, checks --dtype and --device, then loads MODEL with `rope` in that dtype
 // onto that device.

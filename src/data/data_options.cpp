@@ -33,7 +33,19 @@ DataOptions parse_data_options(const ConfigNode& node) {
   o.system_prompt = node.get_optional<std::string>("system_prompt");
   if (o.system_prompt && o.format == DataFormat::text)
     node.reject("system_prompt", "only applies to format: sharegpt");
+  if (const auto eval_path = node.get_optional<std::string>("eval_path")) {
+    if (eval_path->empty()) node.reject("eval_path", "must name a .json or .jsonl file");
+    o.eval_path = absolute_path(*eval_path);
+  }
   node.check_no_unknown_keys();
+  return o;
+}
+
+DataOptions eval_data_options(const DataOptions& options) {
+  DataOptions o = options;
+  o.path = options.eval_path;
+  o.num_samples = 0;
+  o.select = Selection::first;
   return o;
 }
 

@@ -12,6 +12,7 @@
 //     shuffle: true               # a new seeded order every epoch
 //     skip_bad: false             # true: skip and count bad records instead of failing
 //     system_prompt: "..."        # for conversations without a system turn
+//     eval_path: held_out.jsonl   # held-out samples scored every train.eval_every steps
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -38,9 +39,16 @@ struct DataOptions {
   bool shuffle = true;
   bool skip_bad = false;
   std::optional<std::string> system_prompt;
+  // Held-out samples in the same format, scored every train.eval_every steps (eval_loss in
+  // metrics.jsonl); absolute; empty when not given.
+  std::string eval_path;
 };
 
 // Reads `node` (the `data` mapping) and fails on unknown keys.
 DataOptions parse_data_options(const ConfigNode& node);
+
+// The options data.eval_path's samples are read with: the training data's format, template, lengths
+// and filters, every sample of the file (data.num_samples and data.select choose training samples only).
+DataOptions eval_data_options(const DataOptions& options);
 
 }  // namespace ctxext::data

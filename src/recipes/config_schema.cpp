@@ -137,6 +137,10 @@ std::vector<ConfigKeySpec> all_rows() {
        "true: skip and count malformed records; false: fail on the first"},
       {"data.system_prompt", "string", "(unset)", true, "any text (sharegpt only)", "Be brief.", "",
        "the system prompt of conversations that have none"},
+      {"data.eval_path", "file", "(unset)", true, "a .json or .jsonl file in data.format (needs train.eval_every)",
+       "held_out.jsonl", "train.eval_every=2",
+       "held-out samples scored every train.eval_every steps: read like data.path (template, loss masking, "
+       "max_seq_len, min_tokens), all of them (num_samples and select apply to training only)"},
 
       {"train.epochs", "integer", "(unset)", true, "1 to 1e6 (epochs or steps is required)", "2", "",
        "passes over the samples; the steps follow from the samples kept"},
@@ -169,6 +173,10 @@ std::vector<ConfigKeySpec> all_rows() {
        "the compute dtype (masters stay fp32); auto: bf16 on CUDA, fp32 on the CPU"},
       {"train.activation_checkpointing", "boolean", "false", true, "true, false", "true", "",
        "recompute each layer's activations in backward: less memory, same result"},
+      {"train.eval_every", "integer", "0", true, "0 (off) or more; > 0 needs data.eval_path", "2",
+       "data.eval_path=held_out.jsonl",
+       "every N optimizer steps and at the last: the mean next-token loss over data.eval_path (no gradients, "
+       "eval mode), as eval_loss and eval_tokens in metrics.jsonl and in the progress line"},
 
       {"checkpoint.every_steps", "integer", "0", true, "0 (only the final step) or more", "2", "",
        "a checkpoint every N steps"},

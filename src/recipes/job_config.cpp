@@ -43,6 +43,12 @@ JobConfig parse_job_config(const Config& config) {
   job.checkpoint = train::parse_checkpoint_options(root.child("checkpoint"));
   job.export_options = parse_export_options(root.child("export"));
   job.runtime = parse_runtime_options(root.child("runtime"));
+  // The held-out eval needs both keys: one alone would be silently ignored.
+  if (job.train.eval_every > 0 && job.data.eval_path.empty())
+    root.child("train").reject("eval_every", "needs data.eval_path, the held-out file to score (or train.eval_every = 0)");
+  if (job.train.eval_every == 0 && !job.data.eval_path.empty())
+    root.child("data").reject("eval_path", "is scored only when train.eval_every = N > 0 (every N optimizer steps); "
+                                           "set train.eval_every or remove data.eval_path");
   job.output_dir = root.get<std::string>("output_dir", "runs/default");
   if (job.output_dir.empty()) root.reject("output_dir", "must name a folder");
   job.resume = root.get<std::string>("resume", job.resume);

@@ -2,6 +2,7 @@
 
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -42,23 +43,38 @@ void check_tokenizer(const JobConfig& job, const model::LlamaConfig& model, cons
          "trained with", source, path, tokenizer.vocab_size(), model.vocab_size);
 }
 
-void check_data_file(const JobConfig& job, const std::string& source) {
-  const std::string kind = file_kind(job.data.path);
-  if (kind != "is a regular file") fail("{}: data.path {} {}", source, job.data.path, kind);
-  std::ifstream in(job.data.path, std::ios::binary);
-  if (!in || (in.peek(), in.bad()))
-    fail("{}: data.path {} cannot be read (check its permissions)", source, job.data.path);
+// key: "data.path" or "data.eval_path".
+void check_data_file(const std::string& key, const std::string& path, const std::string& source) {
+  const std::string kind = file_kind(path);
+  if (kind != "is a regular file") fail("{}: {} {} {}", source, key, path, kind);
+  std::ifstream in(path, std::ios::binary);
+  if (!in || (in.peek(), in.bad())) fail("{}: {} {} cannot be read (check its permissions)", source, key, path);
+}
+
+// Samples longer than the context the model is extended to would train positions it never saw.
+// The context: the rope: section's L0 x factor, else the larger of the model's own.
+void check_max_seq_len(const JobConfig& job, const model::LlamaConfig& model, const std::string& source) {
+  const int64_t context = job.rope_given ? job.rope.extended_context()
+                                         : std::max(job.rope.extended_context(), model.max_position_embeddings);
+  if (job.data.max_seq_len > context)
+    fail("{}: data.max_seq_len = {} is beyond the extended context {} (rope.original_max_position_embeddings {} x "
+         "rope.factor {}): lower data.max_seq_len to {} or raise rope.factor",
+         source, job.data.max_seq_len, context, job.rope.original_max_position_embeddings, job.rope.factor, context);
 }
 
 }  // namespace
 
-void preflight_check(const JobConfig& job, const std::string& source) {
+model::LlamaConfig preflight_check(const JobConfig& job, const std::string& source) {
   if (job.runtime.device == torch::kCUDA && !torch::cuda::is_available())
     fail("{}: runtime.device = cuda but no CUDA device is available; set runtime.device=cpu or run on a GPU machine",
          source);
-  const model::LlamaConfig model = model_shape(job, source);
+  model::LlamaConfig model = model_shape(job, source);
   check_tokenizer(job, model, source);
-  check_data_file(job, source);
+  check_data_file("data.path", job.data.path, source);
+  if (!job.data.eval_path.empty()) check_data_file("data.eval_path", job.data.eval_path, source);
+  check_max_seq_len(job, model, source);
+  model.rope = job.rope;  // parsed over the model's own RoPE settings: the method the job trains
+  return model;
 }
 
 }  // namespace ctxext::recipes

@@ -30,6 +30,8 @@ constexpr ResumeRule kResumeRules[] = {
     {"train.epochs", false},
     {"train.nan_policy", false},                // what happens at a non-finite step, not the math
     {"train.activation_checkpointing", false},  // recomputes activations: same math, less memory
+    {"train.eval_every", false},                // held-out eval loss: scored, never trained on
+    {"data.eval_path", false},
     {"checkpoint.", false},                     // cadence and retention of checkpoints
     {"export.", false},                         // the HF folder written after training
     {"runtime.threads", false},                 // CPU threads

@@ -2,8 +2,10 @@
 
 #include <ATen/core/Generator.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <tuple>
 
 #include "core/fault_injection.h"
 #include "core/log.h"
@@ -15,12 +17,14 @@
 #include "model/hf_checkpoint.h"
 #include "model/hf_fidelity_warning.h"
 #include "model/llama_init.h"
+#include "recipes/job_plan.h"
 #include "recipes/preflight.h"
 #include "recipes/resume_guard.h"
 #include "recipes/training_record.h"
 #include "train/alloc_counter.h"
 #include "train/causal_lm_loss.h"
 #include "train/gradient_accumulation.h"
+#include "train/heldout_loss.h"
 #include "train/lr_schedule.h"
 
 namespace ctxext::recipes {
@@ -79,6 +83,24 @@ void TrainRecipe::setup() {
   preflight_check(job_, config_.source_name());  // before the weights load
   join_job();
   configure_threads(job_.runtime.threads);
+
+  job_.train.world_size = comm_->world_size();
+  const int64_t per_step = job_.train.micro_batch_size * job_.train.world_size;
+  if (job_.train.global_batch_size % per_step != 0)
+    fail("{}: train.global_batch_size {} is not a multiple of train.micro_batch_size {} x world size {} (from the "
+         "launcher) = {}", config_.source_name(), job_.train.global_batch_size, job_.train.micro_batch_size,
+         job_.train.world_size, per_step);
+
+  // Data before the weights (and before anything is written): a bad record, or a length policy that
+  // leaves no sample (named by rule), fails here. The tokenizer (data.tokenizer, else the model
+  // folder's) was checked by preflight_check.
+  const auto tokenizer = data::Tokenizer::load(job_.tokenizer_path());
+  dataset_ = data::load_dataset(job_.data, tokenizer);
+  if (job_.train.eval_every > 0) eval_dataset_ = data::load_dataset(data::eval_data_options(job_.data), tokenizer);
+  order_ = std::make_unique<data::SampleOrder>(static_cast<int64_t>(dataset_.samples.size()), job_.data.seed, job_.data.shuffle);
+  // Steps: from the epochs (or as given) over the samples the length policy kept.
+  plan_ = train::resolve_steps(job_.train, static_cast<int64_t>(dataset_.samples.size()));
+
   std::string refused;  // rank 0's reason to stop, told to every rank so none waits for it
   if (comm_->is_main()) {  // one writer per output_dir; then the temporaries of killed writes go
     try {
@@ -106,30 +128,13 @@ void TrainRecipe::setup() {
     if (job_.rope_given) model_config_.rope = job_.rope;
     model_ = model::make_random_llama(model_config_, static_cast<uint64_t>(job_.runtime.seed));
   }
-  job_.train.world_size = comm_->world_size();
-  const int64_t per_step = job_.train.micro_batch_size * job_.train.world_size;
-  if (job_.train.global_batch_size % per_step != 0)
-    fail("{}: train.global_batch_size {} is not a multiple of train.micro_batch_size {} x world size {} (from the "
-         "launcher) = {}", config_.source_name(), job_.train.global_batch_size, job_.train.micro_batch_size,
-         job_.train.world_size, per_step);
   model_->to(device(), dtype);
   model_->model->set_activation_checkpointing(job_.train.activation_checkpointing);
-  log::info("model: {} parameters, {} layers, {}; rope {} (factor {}, theta {})", model_config_.num_parameters(),
-            model_config_.num_hidden_layers, bf16 ? "bf16 with fp32 master weights" : "fp32", model_config_.rope.type,
-            model_config_.rope.factor, model_config_.rope.effective_theta());
-
-  // Data: the tokenizer of the data section, else the model folder's.
-  const std::string tokenizer_path = job_.tokenizer_path();
-  if (tokenizer_path.empty()) fail("{}: data.tokenizer is required when the model is a preset", config_.source_name());
-  const auto tokenizer = data::Tokenizer::load(tokenizer_path);
-  if (tokenizer.vocab_size() > model_config_.vocab_size)
-    fail("{}: tokenizer has {} tokens but the model's vocab_size is {}", tokenizer_path, tokenizer.vocab_size(),
-         model_config_.vocab_size);
-  dataset_ = data::load_dataset(job_.data, tokenizer);
-  if (dataset_.samples.empty()) fail("{}: no sample left after the length policy", job_.data.path);
-  order_ = std::make_unique<data::SampleOrder>(static_cast<int64_t>(dataset_.samples.size()), job_.data.seed, job_.data.shuffle);
-  // Steps: from the epochs (or as given) over the samples the length policy kept.
-  plan_ = train::resolve_steps(job_.train, static_cast<int64_t>(dataset_.samples.size()));
+  if (comm_->is_main())  // the resolved plan, as ctxext validate prints it
+    for (const auto& line : describe_job_plan({job_, model_config_, dataset_, plan_,
+                                               job_.train.eval_every > 0 ? &eval_dataset_ : nullptr,
+                                               comm_->world_size()}))
+      log::info("{}", line);
 
   // AdamW over fp32 masters (the parameters themselves in fp32 training), whole or sharded over ranks.
   for (const auto& item : model_->named_parameters()) params_.emplace_back(item.key(), item.value());
@@ -226,17 +231,37 @@ void TrainRecipe::train() {
     metrics.processed_tokens = train::count_tokens(dataset_.samples, order_->take(state_.data_position, job_.train.global_batch_size));
     metrics.skipped = !train_step(metrics);
     metrics.set_step_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    const int64_t eval_every = job_.train.eval_every;
+    if (eval_every > 0 && (state_.step % eval_every == 0 || state_.step == plan_.steps))
+      std::tie(metrics.eval_loss, metrics.eval_tokens) = heldout_eval();
     metrics.peak_mem_mb = train::peak_memory_mb(device().is_cuda());
     if (train::alloc_counter::enabled()) metrics.peak_alloc_mb = train::alloc_counter::peak_bytes() / (1024.0 * 1024.0);
     if (metrics_) metrics_->append(metrics);
     if (progress)
-      progress->update(state_.step, fmt::format("loss {:.4f} lr {:.2e} |g| {:.3f} {:.0f} tok/s", metrics.loss, metrics.lr,
-                                             metrics.grad_norm, metrics.tokens_per_s));
+      progress->update(state_.step, fmt::format("loss {:.4f} lr {:.2e} |g| {:.3f} {:.0f} tok/s{}", metrics.loss,
+                                                metrics.lr, metrics.grad_norm, metrics.tokens_per_s,
+                                                metrics.eval_loss ? fmt::format(" eval {:.4f}", *metrics.eval_loss)
+                                                                  : std::string()));
     fault_point(fmt::format("after-step-{}", state_.step));
     const auto& every = job_.checkpoint.every_steps;
     if (every > 0 && state_.step % every == 0 && state_.step < plan_.steps) save_checkpoint_now();
   }
   if (progress) progress->finish();
+}
+
+std::pair<double, int64_t> TrainRecipe::heldout_eval() {
+  // ZeRO-3 keeps the weights sharded: make every layer whole on every rank first, so the ranks score
+  // unequal shares without a collective inside the forward (the next step's hooks release them again).
+  update_->materialize_weights();
+  const auto world = static_cast<int64_t>(comm_->world_size());
+  std::vector<int64_t> mine;  // samples rank, rank + world, ...
+  for (auto i = static_cast<int64_t>(comm_->rank()); i < static_cast<int64_t>(eval_dataset_.samples.size()); i += world)
+    mine.push_back(i);
+  const auto sums = train::heldout_loss_sums(*model_, eval_dataset_.samples, mine, job_.train.micro_batch_size, device(),
+                                             kLossChunk);
+  const double nll = comm_->all_reduce_sum(sums.nll, "held-out loss all-reduce");
+  const int64_t targets = comm_->all_reduce_sum(sums.targets, "held-out token count all-reduce");
+  return {nll / static_cast<double>(std::max<int64_t>(1, targets)), targets};
 }
 
 void TrainRecipe::save_checkpoint_now() {
@@ -289,6 +314,7 @@ void TrainRecipe::cleanup() {
   params_.clear();
   model_ = nullptr;
   dataset_ = {};
+  eval_dataset_ = {};
 }
 
 }  // namespace ctxext::recipes

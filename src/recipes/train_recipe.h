@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/config.h"
 #include "data/dataset.h"
@@ -27,8 +28,8 @@ class TrainRecipe {
   // The same for a caller that has parsed it already: `job` is parse_job_config(config).
   TrainRecipe(Config config, JobConfig job);
 
-  void setup();    // threads, seed, model + RoPE, tokenizer + data, optimizer, resume
-  void train();    // the optimizer steps, with metrics, progress and periodic checkpoints
+  void setup();    // pre-flight, threads, seed, tokenizer + data, model + RoPE, the plan logged, optimizer, resume
+  void train();    // the optimizer steps, with metrics, held-out eval, progress and periodic checkpoints
   void save();     // final checkpoint, then the HF export in <output_dir>/export
   void cleanup();  // release the model and data
 
@@ -41,6 +42,9 @@ class TrainRecipe {
   void save_checkpoint_now();
   void join_job();  // the launcher's process group, or one process
   void resume_from(const std::filesystem::path& folder);
+  // The held-out eval loss (train.eval_every): every rank scores its share of eval_dataset_, the sums
+  // are all-reduced; returns the mean NLL per supervised target and the targets it is over.
+  std::pair<double, int64_t> heldout_eval();
   torch::Device device() const;
 
   Config config_;
@@ -53,6 +57,7 @@ class TrainRecipe {
   std::unique_ptr<dist::Communicator> comm_;  // the data-parallel job (one process without a launcher)
   std::unique_ptr<train::WeightUpdate> update_;      // fp32 masters + AdamW, replicated or sharded over ranks
   data::Dataset dataset_;
+  data::Dataset eval_dataset_;  // data.eval_path's samples; empty when train.eval_every is 0
   std::unique_ptr<data::SampleOrder> order_;
   train::TrainPlan plan_;  // the resolved steps and each step's data position
   std::unique_ptr<train::MetricsLog> metrics_;

@@ -82,6 +82,10 @@ void MetricsLog::append(const StepMetrics& m) {
                         {"peak_mem_mb", m.peak_mem_mb},
                         {"skipped", m.skipped}};
   if (m.peak_alloc_mb >= 0) row["peak_alloc_mb"] = m.peak_alloc_mb;
+  if (m.eval_loss) {
+    row["eval_loss"] = *m.eval_loss;
+    row["eval_tokens"] = m.eval_tokens;
+  }
   out_ << row.dump() << '\n';
   out_.flush();
 }

@@ -4,12 +4,15 @@
 // (tokens_per_s: the same rate under its older name, which the benchmark scripts read);
 // processed_tokens / processed_tokens_per_s: every token the model ran on (padding excluded);
 // step_s: the step's wall time; time: when the row was written (UTC, ISO 8601); elapsed_s: seconds
-// of training since the run began, resumed runs continuing from the last row kept.
+// of training since the run began, resumed runs continuing from the last row kept; eval_loss /
+// eval_tokens on the steps that scored the held-out samples (train.eval_every): their mean
+// next-token loss and the supervised targets it is over.
 #pragma once
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "data/sample.h"
@@ -28,6 +31,8 @@ struct StepMetrics {
   double peak_mem_mb = 0.0;
   double peak_alloc_mb = -1.0;  // CTXEXT_COUNT_ALLOC=1: peak live CPU tensor MiB so far (train/alloc_counter.h); < 0: not written
   bool skipped = false;    // non-finite loss/gradient, skipped under nan_policy: skip
+  std::optional<double> eval_loss;  // held-out mean NLL per supervised target, on evaluated steps only
+  int64_t eval_tokens = 0;          // supervised targets of the held-out samples
 
   // Sets step_s and the supervised rate.
   void set_step_seconds(double seconds);

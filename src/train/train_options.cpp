@@ -45,6 +45,7 @@ TrainOptions parse_train_options(const ConfigNode& node) {
   const std::string precision = node.get_choice("precision", "auto", {"auto", "fp32", "bf16"});
   o.precision = precision == "bf16" ? Precision::bf16 : precision == "fp32" ? Precision::fp32 : Precision::automatic;
   o.activation_checkpointing = node.get<bool>("activation_checkpointing", o.activation_checkpointing);
+  o.eval_every = node.get_int("eval_every", o.eval_every, 0, 100000000);
   node.check_no_unknown_keys();
   if (o.epochs == 0 && o.steps == 0)
     fail("{}: missing required key '{}' or '{}' (one or the other: the steps are derived from the epochs)",

@@ -38,6 +38,7 @@ struct TrainOptions {
   NanPolicy nan_policy = NanPolicy::abort;
   Precision precision = Precision::automatic;
   bool activation_checkpointing = false;
+  int64_t eval_every = 0;            // held-out eval loss (data.eval_path) every N steps and at the last; 0: off
 
   int64_t accumulation_steps() const { return global_batch_size / (micro_batch_size * world_size); }
 };

@@ -53,15 +53,16 @@ std::map<std::string, std::string> fields(const recipes::JobConfig& j) {
   for (const auto& k : rope::rope_option_keys()) put(std::string("rope.") + k.name, rope_value(j.rope, k));
   put("rope_given", j.rope_given);
   const auto& d = j.data;
-  put("data", fmt::format("{} {} {} {} {} {} {} {} {} {} {} {}", static_cast<int>(d.format), d.path, d.tokenizer,
+  put("data", fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {}", static_cast<int>(d.format), d.path, d.tokenizer,
                           d.max_seq_len, d.min_tokens, d.num_samples, static_cast<int>(d.select), d.seed,
-                          static_cast<int>(d.overflow), d.shuffle, d.skip_bad, d.system_prompt.value_or("-")));
+                          static_cast<int>(d.overflow), d.shuffle, d.skip_bad, d.system_prompt.value_or("-"),
+                          d.eval_path));
   const auto& t = j.train;
-  put("train", fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", t.epochs, t.steps,
+  put("train", fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", t.epochs, t.steps,
                            t.drop_last, t.lr, t.weight_decay, t.beta1, t.beta2, t.eps, static_cast<int>(t.schedule), t.warmup_steps,
                            t.min_lr_ratio, t.micro_batch_size, t.global_batch_size, t.world_size,
                            static_cast<int>(t.sharding), t.offload_optimizer, t.max_grad_norm, static_cast<int>(t.nan_policy),
-                           static_cast<int>(t.precision), t.activation_checkpointing));
+                           static_cast<int>(t.precision), t.activation_checkpointing, t.eval_every));
   put("checkpoint", fmt::format("{} {} {}", j.checkpoint.every_steps, j.checkpoint.keep_last, j.checkpoint.final));
   put("export", fmt::format("{} {}", j.export_options.enabled, j.export_options.max_shard_bytes));
   const auto& r = j.runtime;

@@ -32,17 +32,21 @@ std::string job_yaml(const TempDir& dir, const fs::path& model) {
 }
 
 // Both commands fail with exit 2 and exactly one line, the error, containing every `expected` part.
+// logged_first: checks met once training has started may follow its log lines ("[12:00:00] info ...").
 void check_refused(const TempDir& dir, const std::vector<std::string>& overrides,
-                   const std::vector<std::string>& expected) {
+                   const std::vector<std::string>& expected, bool logged_first = false) {
   for (const std::string command : {"validate", "train"}) {
     std::vector<std::string> args = {command, (dir / "c.yaml").string()};
     args.insert(args.end(), overrides.begin(), overrides.end());
     const auto r = run_ctxext(args);
     INFO(command << ": " << r.output);
     CHECK(r.exit_code == 2);
-    CHECK(r.output.rfind("error: ", 0) == 0);
-    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
-    for (const auto& part : expected) CHECK_THAT(r.output, Contains(part));
+    const size_t error = logged_first ? r.output.find("error: ") : 0;
+    REQUIRE(error != std::string::npos);
+    CHECK(r.output.compare(error, 7, "error: ") == 0);
+    CHECK(r.output.find('\n', error) + 1 == r.output.size());  // one line, the last
+    if (!logged_first) CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+    for (const auto& part : expected) CHECK_THAT(r.output.substr(error), Contains(part));
     CHECK_THAT(r.output, !Contains("model.safetensors:"));  // not the weights' error
     CHECK(!fs::exists(dir / "run"));
   }
@@ -93,6 +97,34 @@ TEST_CASE("preflight: a tokenizer with more pieces than the model's vocabulary",
   write_text(model / "config.json", config);
   write_text(dir / "c.yaml", job_yaml(dir, model));
   check_refused(dir, {}, {"pieces but the model's vocab_size is 100"});
+}
+
+TEST_CASE("preflight: data.max_seq_len beyond the extended context", "[preflight][cli]") {
+  TempDir dir;
+  write_text(dir / "c.yaml", job_yaml(dir, garbage_model(dir)));  // yarn x4 over the tiny model's 256
+  check_refused(dir, {"data.max_seq_len=1025"},
+                {"data.max_seq_len = 1025 is beyond the extended context 1024",
+                 "rope.original_max_position_embeddings 256 x rope.factor 4", "lower data.max_seq_len to 1024"});
+  check_refused(dir, {"rope.factor=2"}, {"data.max_seq_len = 1024 is beyond the extended context 512"});
+  // Without a rope: section the model's own context counts.
+  write_text(dir / "c.yaml", "model:\n  path: " + (dir / "model").string() +
+                                 "\ndata:\n  path: data/samples/tiny_chat.jsonl\n  max_seq_len: 257\ntrain:\n  steps: 1\n"
+                                 "output_dir: " + (dir / "run").string() + "\n");
+  check_refused(dir, {}, {"data.max_seq_len = 257 is beyond the extended context 256"});
+}
+
+TEST_CASE("preflight: a bad data record fails train before the weights load and before anything is written",
+          "[preflight][cli]") {
+  TempDir dir;
+  write_text(dir / "c.yaml", job_yaml(dir, garbage_model(dir)));
+  std::string records = read_text("data/samples/tiny_chat.jsonl");
+  records += "{\"conversations\": [{\"from\": \"human\", \"value\": \"hi\"}, {\"from\": \"robot\"}]}\n";
+  write_text(dir / "bad.jsonl", records);
+  // The records are read after the thread count is logged: the error follows that line.
+  check_refused(dir, {"data.path=" + (dir / "bad.jsonl").string()}, {"bad.jsonl:13"}, true);
+  // Every record dropped by the length policy: the rule that dropped them, from train as from validate.
+  check_refused(dir, {"data.min_tokens=1024"},
+                {"no usable samples: of ", "dropped with fewer than data.min_tokens = 1024 tokens"}, true);
 }
 
 TEST_CASE("preflight: runtime.device cuda without a GPU", "[preflight][cli]") {

@@ -68,6 +68,11 @@ def mark_contexts(ax, methods):
         ax.axvline(n, color="grey" if i == 0 else "black", linestyle=":", linewidth=1, label=label)
 
 
+def colour(entries, name):
+    """One colour per method in every figure: matplotlib's cycle in the order methods first appear."""
+    return f"C{list(dict.fromkeys(e['name'] for e in entries)).index(name) % 10}"
+
+
 def size_label(entry):
     return "base, untrained" if entry["num_samples"] is None else f"{entry['num_samples']} samples"
 
@@ -114,7 +119,8 @@ def plot_vs_length(entries, sizes, metric, ylabel, title, out, name):
         for e in shown:
             points = e[metric]
             ax.errorbar([p["length"] for p in points], [p["mean"] for p in points], yerr=yerr(points), marker="o",
-                        capsize=3, linestyle="--" if e["num_samples"] is None else "-", label=e["name"])
+                        capsize=3, linestyle="--" if e["num_samples"] is None else "-", label=e["name"],
+                        color=colour(entries, e["name"]))
         ax.set_xscale("log", base=2)
         label_axes(ax, metric, sorted({p["length"] for e in shown for p in e[metric]}), "evaluation length (tokens)",
                    ylabel, f"trained on {size} samples")
@@ -134,12 +140,13 @@ def plot_vs_size(entries, sizes, metric, ylabel, title, out, name):
             if not series:
                 continue
             if series[0][0] is None:
-                ax.axhline(series[0][1]["mean"], color="grey", linestyle="--", label=f"{method} (untrained)")
+                ax.axhline(series[0][1]["mean"], color=colour(entries, method), linestyle="--",
+                           label=f"{method} (untrained)")
                 continue
             series.sort(key=lambda s: s[0])
             points = [p for _, p in series]
             ax.errorbar([n for n, _ in series], [p["mean"] for p in points], yerr=yerr(points), marker="o", capsize=3,
-                        label=method)
+                        label=method, color=colour(entries, method))
         ax.set_xscale("log")
         label_axes(ax, metric, sizes, "training samples", ylabel, f"at {length} tokens")
     finish(fig, axes, f"{title} ({seeds_note(entries)})", out, name)

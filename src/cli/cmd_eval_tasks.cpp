@@ -80,7 +80,7 @@ void add_passkey(CLI::App& eval) {
       ->required()->delimiter(',');
   cmd->add_option("--depths", o->depths, "needle depths in [0, 1]")->delimiter(',')->capture_default_str();
   cmd->add_option("--trials", o->trials, "seeded prompts per cell")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--seed", o->seed, "seed of the keys")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed of the keys")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--max-new-tokens", o->max_new_tokens, "tokens generated per trial (>= 6)")->capture_default_str();
   cmd->add_flag("--trials-json", *trials, "with --json: also one line per trial (key, generated text)");
   auto rope = add_rope_flags(*cmd);

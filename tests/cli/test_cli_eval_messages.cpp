@@ -1,7 +1,7 @@
 // Messages of ctxext eval and export that must say what to fix (issue 10 §3): a tokenizer with more
 // pieces than the model's vocabulary names both sizes before any weight loads (it was a raw "index
 // out of range in self" from the embedding), and a --factor that is not a number or out of range
-// names the flag (it was the internal "override 'factor=abc'").
+// names the flag (it was the internal "override 'factor=abc'"); a negative --seed is refused.
 #include <catch2/catch.hpp>
 
 #include "cli_fixtures.h"
@@ -53,4 +53,8 @@ TEST_CASE("cli eval and export: a bad --factor names the flag, not an internal k
   check_rejected({"export", "--model", model, "--out", (dir / "out").string(), "--rope-type", "yarn", "--factor", "abc"},
                  {"--factor: 'abc' is not a number"});
   CHECK_FALSE(fs::exists(dir / "out"));
+  // An unsigned flag given a negative number is refused, not wrapped to 2^64 - 1.
+  check_rejected({"eval", "passkey", "--model", model, "--tokenizer", "data/tokenizer.model", "--lengths", "100",
+                  "--seed", "-1"},
+                 {"--seed"});
 }

@@ -172,10 +172,12 @@ void AblateRecipe::add_cells(const ConfigNode& root) {
   for (size_t i = 0; i < methods_.size(); ++i) {
     if (methods_[i].name != "none") continue;
     // The base from a folder is seed-free: one evaluation. A random preset's weights follow runtime.seed.
-    if (!base.model.path.empty()) add(i, std::nullopt, std::nullopt, output_dir_ / "none" / "base");
-    else
-      for (const auto& seed : seeds_)
-        add(i, std::nullopt, seed, output_dir_ / "none" / (seed ? fmt::format("seed{}", *seed) : "base"));
+    if (!base.model.path.empty()) {
+      add(i, std::nullopt, std::nullopt, output_dir_ / "none" / "base");
+      continue;
+    }
+    for (const auto& seed : seeds_)
+      add(i, std::nullopt, seed, output_dir_ / "none" / (seed ? fmt::format("seed{}", *seed) : "base"));
   }
   for (const auto& seed : seeds_)
     for (const auto& n : num_samples_) {

@@ -236,18 +236,19 @@ part_plan() {
 
 run_checks() {
   link_tree
-  # $OUT brings back at most 8 files: one log per part, kernels.jsonl and work.tar.gz (the runs' logs).
+  # $OUT brings back at most 8 files: one log per part (7) and work.tar.gz (the runs' metrics and logs,
+  # kernels.jsonl): nothing else may be written there.
   LOGS=${OUT:-/tmp/gpu-check}; SUMMARY=/tmp/gpu-check-summary.txt
-  mkdir -p "$LOGS"; : > "$SUMMARY"
   DEADLINE=$((SECONDS + ${BUDGET_S:-420}))
   export WORK=${WORK:-/tmp/ctxext-bench-gpu} PYTHON CTXEXT=$ROOT/build/ctxext
+  mkdir -p "$LOGS" "$WORK"; : > "$SUMMARY"
   local parts=("$@"); ((${#parts[@]})) || parts=(env tests offload kernels train plan ctest)
   local p
   for p in "${parts[@]}"; do
     case "$p" in
       env) part env bash -c part_env ;;
       tests) part tests ctest --test-dir build --output-on-failure -j 8 -R "cuda|CUDA|^ops:" ;;
-      kernels) part kernels "$PYTHON" scripts/bench_kernels_gpu.py --json "$LOGS/kernels.jsonl" ;;
+      kernels) part kernels "$PYTHON" scripts/bench_kernels_gpu.py --json "$WORK/kernels.jsonl" ;;
       offload) part offload bash -c offload_compare ;;
       train) TAIL_LINES=40 part train env WARMUP=${WARMUP:-1} STEPS=${STEPS:-4} scripts/bench_gpu.sh a-small b a-7b a-small-off table ;;
       plan) part plan bash -c part_plan ;;
@@ -266,7 +267,7 @@ case "${1:-}" in
   --fetch) fetch ;;
   --build) check ;;
   --pack) pack ;;
-  -h|--help) sed -n '2,34p' "$0" ;;
+  -h|--help) awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0" ;;
   -*) echo "usage: scripts/gpu_check.sh [--pack | --fetch | --build | PARTS...]" >&2; exit 2 ;;
   *) run_checks "$@" ;;
 esac

@@ -24,8 +24,15 @@ void add_train(CLI::App& app) {
   auto overrides = std::make_shared<std::vector<std::string>>();
   cmd->add_option("config", *config_path, "YAML config file")->required()->check(CLI::ExistingFile);
   cmd->add_option("overrides", *overrides, "key.path=value overrides");
-  cmd->callback([config_path, overrides] {
+  auto profile_steps = std::make_shared<int64_t>(0);
+  cmd->add_option("--profile-steps", *profile_steps,
+                  "Profile N optimizer steps (from the second one this process runs): op table by self time and "
+                  "by category in <output_dir>/profile-rank<R>.txt (also logged), timeline in "
+                  "<output_dir>/profile-rank<R>.trace.json; host-side ops only in the table (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([config_path, overrides, profile_steps] {
     recipes::TrainRecipe recipe(Config::load(*config_path, *overrides));
+    recipe.set_profile_steps(*profile_steps);
     recipe.setup();
     recipe.train();
     recipe.save();

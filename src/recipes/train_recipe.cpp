@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <sstream>
 #include <tuple>
 
 #include "core/fault_injection.h"
@@ -12,6 +13,7 @@
 #include "core/progress.h"
 #include "core/threads.h"
 #include "data/batching.h"
+#include "io/atomic_folder.h"
 #include "io/safetensors.h"
 #include "io/temp_orphans.h"
 #include "model/hf_checkpoint.h"
@@ -26,6 +28,7 @@
 #include "train/gradient_accumulation.h"
 #include "train/heldout_loss.h"
 #include "train/lr_schedule.h"
+#include "train/step_profiler.h"
 
 namespace ctxext::recipes {
 
@@ -225,7 +228,16 @@ void TrainRecipe::train() {
   std::optional<Progress> progress;  // rank 0 reports for the whole job
   if (comm_->is_main()) progress.emplace("train", plan_.steps);
   if (progress) progress->update(state_.step);
+  // --profile-steps: from the second step this process runs (the first when it runs only one).
+  train::StepProfiler profiler(device().is_cuda());
+  const int64_t profile_from = state_.step + (plan_.steps - state_.step > 1 ? 1 : 0);
+  int64_t profiled = 0;
+  std::chrono::steady_clock::time_point profile_start;
   while (state_.step < plan_.steps) {
+    if (profile_steps_ > 0 && state_.step == profile_from) {
+      profile_start = std::chrono::steady_clock::now();
+      profiler.start();
+    }
     const auto start = std::chrono::steady_clock::now();
     train::StepMetrics metrics;
     metrics.processed_tokens = train::count_tokens(dataset_.samples, order_->take(state_.data_position, job_.train.global_batch_size));
@@ -242,11 +254,33 @@ void TrainRecipe::train() {
                                                 metrics.lr, metrics.grad_norm, metrics.tokens_per_s,
                                                 metrics.eval_loss ? fmt::format(" eval {:.4f}", *metrics.eval_loss)
                                                                   : std::string()));
+    if (profiler.running() && ++profiled == profile_steps_)
+      write_profile(profiler, profiled, std::chrono::steady_clock::now() - profile_start);
     fault_point(fmt::format("after-step-{}", state_.step));
     const auto& every = job_.checkpoint.every_steps;
     if (every > 0 && state_.step % every == 0 && state_.step < plan_.steps) save_checkpoint_now();
   }
   if (progress) progress->finish();
+  if (profiler.running()) {
+    log::warn("--profile-steps {}: the run had only {} step(s) left to profile", profile_steps_, profiled);
+    write_profile(profiler, profiled, std::chrono::steady_clock::now() - profile_start);
+  }
+}
+
+void TrainRecipe::write_profile(train::StepProfiler& profiler, int64_t steps, std::chrono::steady_clock::duration wall) {
+  const auto stem = output_dir_ / fmt::format("profile-rank{}", comm_->rank());
+  const auto trace = fs::path(stem.string() + ".trace.json");
+  const auto ops = profiler.stop(trace);
+  const double wall_ms = std::chrono::duration<double, std::milli>(wall).count();
+  const auto table = train::format_profile(ops, steps, wall_ms, /*rows=*/25);
+  io::write_file_atomic(fs::path(stem.string() + ".txt"),
+                        train::format_profile(ops, steps, wall_ms, /*rows=*/ops.size()));
+  if (!comm_->is_main()) return;
+  std::istringstream lines(table);
+  for (std::string line; std::getline(lines, line);) log::info("{}", line);
+  log::info("profile: every op in {}.txt, the timeline in {} (chrome://tracing or ui.perfetto.dev); the "
+            "profiler's own overhead is in these steps' tok/s",
+            stem.string(), trace.string());
 }
 
 std::pair<double, int64_t> TrainRecipe::heldout_eval() {

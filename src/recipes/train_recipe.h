@@ -2,6 +2,7 @@
 // load the base model, swap in the extended RoPE, read N long conversations, train a few AdamW
 // steps on the assistant tokens, checkpoint crash-safely, export an HF folder.
 #pragma once
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "recipes/job_config.h"
 #include "train/checkpoint_store.h"
 #include "train/metrics_log.h"
+#include "train/step_profiler.h"
 #include "train/weight_update.h"
 #include "train/train_plan.h"
 
@@ -32,6 +34,9 @@ class TrainRecipe {
   void train();    // the optimizer steps, with metrics, held-out eval, progress and periodic checkpoints
   void save();     // final checkpoint, then the HF export in <output_dir>/export
   void cleanup();  // release the model and data
+  // --profile-steps N: profile N steps of train() (from this process's second step, so the first warms the
+  // allocator up) and write <output_dir>/profile-rank<R>.txt (op table) and .trace.json (Chrome trace).
+  void set_profile_steps(int64_t steps) { profile_steps_ = steps; }
 
   const std::filesystem::path& output_dir() const { return output_dir_; }
 
@@ -40,6 +45,8 @@ class TrainRecipe {
   // Returns false when the step was skipped for a non-finite loss or gradient.
   bool train_step(train::StepMetrics& metrics);
   void save_checkpoint_now();
+  // Stops the profiler after `steps` steps that took `wall` and writes/logs the profile (set_profile_steps).
+  void write_profile(train::StepProfiler& profiler, int64_t steps, std::chrono::steady_clock::duration wall);
   void join_job();  // the launcher's process group, or one process
   void resume_from(const std::filesystem::path& folder);
   // The held-out eval loss (train.eval_every): every rank scores its share of eval_dataset_, the sums
@@ -63,6 +70,7 @@ class TrainRecipe {
   std::unique_ptr<train::MetricsLog> metrics_;
   train::TrainerState state_;
   std::unique_ptr<io::RunLock> run_lock_;  // held by the main process from setup() to destruction
+  int64_t profile_steps_ = 0;          // 0: no profile
   bool complete_ = false;              // setup() found the run finished: train() and save() do nothing
 };
 

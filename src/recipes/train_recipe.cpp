@@ -267,7 +267,8 @@ void TrainRecipe::train() {
   }
 }
 
-void TrainRecipe::write_profile(train::StepProfiler& profiler, int64_t steps, std::chrono::steady_clock::duration wall) {
+void TrainRecipe::write_profile(train::StepProfiler& profiler, int64_t steps,
+                                std::chrono::steady_clock::duration wall) {
   const auto stem = output_dir_ / fmt::format("profile-rank{}", comm_->rank());
   const auto trace = fs::path(stem.string() + ".trace.json");
   const auto ops = profiler.stop(trace);

@@ -37,7 +37,13 @@
 #             `import torch, transformers`, before the model exists.
 #   wall      whole-process wall clock, for reference (includes start-up and set-up).
 #
-# Environment: THREADS (default: nproc), BATCH=8, SEQ=256, WARMUP=3, STEPS=10, REPS=2,
+# PROFILE=N (default 0: off): after the timed repetitions, one more run of each side with steps
+#   2..N+1 profiled (`ctxext train --profile-steps N`; HF: bench_train_hf.py --profile-steps N, i.e.
+#   torch.profiler): both op tables (self time per op, nested ops excluded) and their categories
+#   (matmul, attention, ctxext kernels, optimizer, other, outside ops) side by side. The profiled
+#   runs are not in the tokens/s table (the profilers slow their steps).
+#
+# Environment: THREADS (default: nproc), BATCH=8, SEQ=256, WARMUP=3, STEPS=10, REPS=2, PROFILE=0,
 #              CTXEXT=build/ctxext, PYTHON=.venv/bin/python, KEEP=1 keeps the temp folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +56,7 @@ SEQ=${SEQ:-256}
 WARMUP=${WARMUP:-3}
 STEPS=${STEPS:-10}
 REPS=${REPS:-2}
+PROFILE=${PROFILE:-0}
 CTXEXT=${CTXEXT:-$ROOT/build/ctxext}
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 TOTAL=$((WARMUP + STEPS))
@@ -138,3 +145,18 @@ done
 echo "* ctxext peak_mem_mb of the last step (getrusage, before the final checkpoint write)"
 echo "+ HF process RSS right after importing torch + transformers, before the model exists"
 echo "tokens/s = supervised targets per step ($((BATCH * (SEQ - 1)))) / wall seconds of the whole optimizer step"
+
+if [ "$PROFILE" -gt 0 ]; then
+  echo
+  echo "profiles: steps 2..$((PROFILE + 1)) of one more run per side (not in the table above)"
+  rm -rf "$TMP/out"
+  "$CTXEXT" train "$TMP/ctxext.yaml" --profile-steps "$PROFILE" > "$TMP/ctxext-profile.txt" 2>&1 \
+    || { cat "$TMP/ctxext-profile.txt" >&2; echo "bench: ctxext profile run failed" >&2; exit 1; }
+  echo "--- ctxext"
+  sed -n '/info profile: [0-9]/,/outside ops/p' "$TMP/ctxext-profile.txt" | sed 's/^\[[0-9:]*\] info //'
+  "$PYTHON" scripts/bench_train_hf.py train --ids "$TMP/data/ids.json" --seq-len "$SEQ" --batch "$BATCH" \
+    --warmup "$WARMUP" --steps "$STEPS" --threads "$THREADS" --profile-steps "$PROFILE" > "$TMP/hf-profile.txt" 2>&1 \
+    || { cat "$TMP/hf-profile.txt" >&2; echo "bench: HF profile run failed" >&2; exit 1; }
+  echo "--- HF transformers"
+  grep '^PROFILE ' "$TMP/hf-profile.txt" | sed 's/^PROFILE //'
+fi

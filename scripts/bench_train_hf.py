@@ -17,7 +17,9 @@
       TrainRecipe::train_step. Each step is timed with time.perf_counter around all of that;
       tokens/s = supervised targets (batch * (seq_len-1)) / step seconds, the same definition as
       ctxext's metrics.jsonl tokens_per_s. Prints one JSON line per step and a JSON summary line
-      starting with "SUMMARY ".
+      starting with "SUMMARY ". --profile-steps N: steps 2..N+1 under torch.profiler, then the op
+      table of `ctxext train --profile-steps N` (self time per op and per category, same buckets)
+      on lines starting with "PROFILE ".
 
   torchrun --standalone --nproc-per-node=2 bench_train_hf.py ddp --ids DIR/ids.json --batch 8 --micro 4 ...
       The PyTorch DistributedDataParallel peer of ctxext's data parallel trainer (scripts/bench_ddp_cpu.sh):
@@ -117,6 +119,43 @@ def build_optimizer(args, params):
                              weight_decay=args.weight_decay)
 
 
+def op_category(name):
+    """The buckets of ctxext's src/train/step_profiler.cpp op_category, by the same rules."""
+    if name in ("aten::mm", "aten::addmm", "aten::addmm_", "aten::bmm", "aten::baddbmm", "aten::baddbmm_",
+                "aten::addbmm", "aten::addbmm_", "aten::matmul", "aten::linear", "aten::dot"):
+        return "matmul"
+    if any(k in name for k in ("scaled_dot_product", "flash_attention", "efficient_attention")):
+        return "attention"
+    if name.startswith("ctxext::"):
+        return "ctxext kernels"
+    if "adam" in name.lower() or name.startswith("aten::_foreach_"):
+        return "optimizer"
+    return "other"
+
+
+def print_profile(profiler, steps, wall_ms, rows=25):
+    """Self time per op and per category, per step: the table `ctxext train --profile-steps` writes.
+
+    Python's own time (the interpreter between ops) is not an op: it lands in "outside ops"."""
+    ops = sorted(profiler.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    step_ms = wall_ms / steps
+    print(f"PROFILE profile: {steps} step(s), {wall_ms:.1f} ms wall ({step_ms:.1f} ms per step); "
+          "ops by self time (nested ops excluded), per step")
+    print(f"PROFILE   {'self ms/step':>12}  {'% step':>7}  {'calls/step':>10}  op")
+    categories, in_ops = {}, 0.0
+    for i, e in enumerate(ops):
+        ms = e.self_cpu_time_total / 1e3 / steps
+        categories[op_category(e.key)] = categories.get(op_category(e.key), 0.0) + ms
+        in_ops += ms
+        if i < rows:
+            print(f"PROFILE   {ms:>12.2f}  {100 * ms / step_ms:>6.1f}%  {e.count / steps:>10.1f}  {e.key}")
+    print("PROFILE by category (ms per step, % of the step's wall time):")
+    for name in sorted(categories):
+        print(f"PROFILE   {name:<16} {categories[name]:>9.2f}  {100 * categories[name] / step_ms:>6.1f}%")
+    print(f"PROFILE   {'outside ops':<16} {step_ms - in_ops:>9.2f}  {100 * (step_ms - in_ops) / step_ms:>6.1f}%"
+          "  (wall time outside any recorded op: Python, glue, waits)", flush=True)
+
+
 def train(args):
     rss_start = max_rss_mb()
     import torch
@@ -138,7 +177,11 @@ def train(args):
                       "rss_at_start_mb": rss_start}), flush=True)
 
     rates = []
+    profiler, profiled_s = None, 0.0
     for step in range(total):
+        if args.profile_steps and step == 1:  # steps 2..N+1, as `ctxext train --profile-steps N`
+            profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+            profiler.__enter__()
         t0 = time.perf_counter()
         batch = torch.tensor(samples[step * args.batch:(step + 1) * args.batch], dtype=torch.long)
         optimizer.zero_grad(set_to_none=True)
@@ -148,6 +191,12 @@ def train(args):
         optimizer.step()
         loss = out.loss.item()
         seconds = time.perf_counter() - t0
+        if profiler is not None:
+            profiled_s += seconds
+            if step == args.profile_steps:
+                profiler.__exit__(None, None, None)
+                print_profile(profiler, args.profile_steps, profiled_s * 1e3)
+                profiler = None
         rate = supervised / seconds
         if step >= args.warmup:
             rates.append(rate)
@@ -266,6 +315,8 @@ def main():
     p.add_argument("--out", required=True)
     t = sub.add_parser("train")
     add_model_args(t)
+    t.add_argument("--profile-steps", type=int, default=0,
+                   help="profile steps 2..N+1 with torch.profiler and print the op table (PROFILE lines)")
     d = sub.add_parser("ddp")
     add_model_args(d)
     d.add_argument("--micro", type=int, default=0, help="micro-batch size per rank (default: batch / world)")

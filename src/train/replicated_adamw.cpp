@@ -1,8 +1,6 @@
 #include "train/replicated_adamw.h"
 
-#include <torch/nn/utils/clip_grad.h>
 
-#include <limits>
 
 #include "core/error.h"
 #include "io/safetensors.h"
@@ -89,14 +87,30 @@ double ReplicatedAdamW::reduce_gradients() {
       bucket.launched = false;
     }
   }
-  // The norm as clip_grad_norm_ computes it (an infinite max_norm scales by exactly 1).
-  return torch::nn::utils::clip_grad_norm_(masters_.master_tensors(), std::numeric_limits<double>::infinity());
+  // The total norm exactly as torch::nn::utils::clip_grad_norm_ computes it (each gradient's 2-norm,
+  // then the 2-norm of those), once per step: step() clips with it instead of computing it again.
+  std::vector<torch::Tensor> norms;
+  for (const auto& master : masters_.master_tensors())
+    if (master.grad().defined()) norms.push_back(master.grad().norm(2));
+  if (norms.empty()) {
+    grad_norm_ = torch::Tensor();
+    return 0.0;
+  }
+  grad_norm_ = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);
+  return grad_norm_.item<double>();
 }
 
 void ReplicatedAdamW::step(double lr, double grad_norm, double max_norm) {
-  (void)grad_norm;  // clip_grad_norm_ recomputes the same norm from the same gradients
-  torch::nn::utils::clip_grad_norm_(masters_.master_tensors(),
-                                    max_norm > 0 ? max_norm : std::numeric_limits<double>::infinity());
+  (void)grad_norm;  // the same value as grad_norm_, which keeps clip_grad_norm_'s float32 arithmetic
+  if (max_norm > 0 && grad_norm_.defined()) {
+    // clip_grad_norm_'s coefficient, bit for bit; a coefficient of exactly 1 changes nothing and is skipped.
+    const auto coef = torch::clamp(max_norm / (grad_norm_ + 1e-6), std::nullopt, 1.0);
+    if (coef.item<double>() < 1.0) {
+      torch::NoGradGuard no_grad;
+      for (const auto& master : masters_.master_tensors())
+        if (master.grad().defined()) master.mutable_grad().mul_(coef);
+    }
+  }
   optimizer_.step(lr);
   masters_.masters_to_model();
 }

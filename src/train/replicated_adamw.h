@@ -47,6 +47,7 @@ class ReplicatedAdamW : public WeightUpdate {
   FusedAdamW optimizer_;
   std::vector<Bucket> buckets_;
   std::vector<size_t> bucket_of_;  // parameter -> bucket
+  torch::Tensor grad_norm_;        // reduce_gradients()'s total norm (0-dim fp32), reused by step()
   bool armed_ = false;             // the last micro-batch of the step is running
 };
 

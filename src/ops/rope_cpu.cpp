@@ -7,7 +7,10 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <cstdint>
+#include <type_traits>
 
+#include "ops/bf16_bits.h"
 #include "ops/rope_kernels.h"
 
 namespace ctxext::ops {
@@ -28,6 +31,52 @@ void rotate_halves(const T* x_row, const Acc* __restrict c, const Acc* __restric
     const Acc sn = sign * s[i];
     out_row[i] = static_cast<T>((a * c[i] - b * sn) * k);
     out_row[i + h] = static_cast<T>((b * c[i] + a * sn) * k);
+  }
+}
+
+// The halves rotation for float32 and for bfloat16 on the bits (float32 math, rounded once on the way
+// out: the template's arithmetic, bit for bit), compiled for AVX-512, AVX2 and the baseline with one
+// picked at load time. `ivdep`: x_row and out_row may be the same row (in place), which blocks the
+// compiler's own proof; iteration i touches only elements i and i + h, read before written.
+#define CTXEXT_ROPE_CLONES \
+  __attribute__((target_clones("avx512f", "avx2", "default"), optimize("no-trapping-math")))
+
+CTXEXT_ROPE_CLONES
+void rotate_halves_f32(const float* x_row, const float* __restrict c, const float* __restrict s, float sign, float k,
+                       int64_t h, float* out_row) {
+#pragma GCC ivdep
+  for (int64_t i = 0; i < h; ++i) {
+    const float a = x_row[i];
+    const float b = x_row[i + h];
+    const float sn = sign * s[i];
+    out_row[i] = (a * c[i] - b * sn) * k;
+    out_row[i + h] = (b * c[i] + a * sn) * k;
+  }
+}
+
+CTXEXT_ROPE_CLONES
+void rotate_halves_bf16(const uint16_t* x_row, const float* __restrict c, const float* __restrict s, float sign,
+                        float k, int64_t h, uint16_t* out_row) {
+#pragma GCC ivdep
+  for (int64_t i = 0; i < h; ++i) {
+    const float a = bf16_bits_to_float(x_row[i]);
+    const float b = bf16_bits_to_float(x_row[i + h]);
+    const float sn = sign * s[i];
+    out_row[i] = float_to_bf16_bits((a * c[i] - b * sn) * k);
+    out_row[i + h] = float_to_bf16_bits((b * c[i] + a * sn) * k);
+  }
+}
+
+// One row of halves layout for the other dtypes (float64, float16): the plain template.
+template <typename T, typename Acc>
+void rotate_halves_any(const T* x_row, const Acc* c, const Acc* s, Acc sign, Acc k, int64_t h, T* out_row) {
+  if constexpr (std::is_same_v<T, float>) {
+    rotate_halves_f32(x_row, c, s, sign, k, h, out_row);
+  } else if constexpr (std::is_same_v<T, c10::BFloat16>) {
+    rotate_halves_bf16(reinterpret_cast<const uint16_t*>(x_row), c, s, sign, k, h,
+                       reinterpret_cast<uint16_t*>(out_row));
+  } else {
+    rotate_halves(x_row, c, s, sign, k, h, out_row);
   }
 }
 
@@ -92,7 +141,7 @@ void rotate_segments(std::array<Segment, N>& segs, const at::Tensor& cos_in, con
         if (interleaved) {
           rotate_pairs(g.x + r * h_d, cp + pos * h, sp + pos * h, sign, k, h, g.out + r * h_d);
         } else {
-          rotate_halves(g.x + r * h_d, cp + pos * h, sp + pos * h, sign, k, h, g.out + r * h_d);
+          rotate_halves_any(g.x + r * h_d, cp + pos * h, sp + pos * h, sign, k, h, g.out + r * h_d);
         }
       }
     });

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ops/bf16_bits.h"
 #include "ops/swiglu_kernels.h"
 
 namespace ctxext::ops {
@@ -92,25 +93,15 @@ void backward_f64(const double* go, const double* g, const double* u, double* gg
 constexpr int64_t kGrain = 1 << 14;
 constexpr int64_t kBlock = 1024;
 
-// bfloat16 <-> float32 on the bits, written so GCC vectorises them (c10::BFloat16's own
-// conversions do not): widening is a shift; narrowing rounds to nearest even, NaN -> 0x7FC0,
-// exactly as c10::BFloat16(float).
+// bf16 blocks widened / rounded through ops/bf16_bits.h, inlined so the clones vectorise them.
 CTXEXT_SWIGLU_CLONES
 void widen_bf16(const uint16_t* __restrict src, float* __restrict dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const uint32_t bits = uint32_t(src[i]) << 16;
-    std::memcpy(dst + i, &bits, sizeof(float));
-  }
+  for (int64_t i = 0; i < n; ++i) dst[i] = bf16_bits_to_float(src[i]);
 }
 
 CTXEXT_SWIGLU_CLONES
 void narrow_bf16(const float* __restrict src, uint16_t* __restrict dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, src + i, sizeof(float));
-    const uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
-    dst[i] = src[i] != src[i] ? uint16_t(0x7FC0) : uint16_t(rounded);
-  }
+  for (int64_t i = 0; i < n; ++i) dst[i] = float_to_bf16_bits(src[i]);
 }
 
 template <typename T>

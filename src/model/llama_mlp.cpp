@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "ops/swiglu.h"
+
 namespace ctxext::model {
 
 LlamaMLPImpl::LlamaMLPImpl(int64_t hidden_size, int64_t intermediate_size) {
@@ -11,9 +13,10 @@ LlamaMLPImpl::LlamaMLPImpl(int64_t hidden_size, int64_t intermediate_size) {
   down_proj = register_module("down_proj", torch::nn::Linear(linear(intermediate_size, hidden_size)));
 }
 
-// x: [b, s, h]
+// x: [b, s, h]. HF: down(act_fn(gate(x)) * up(x)) with act_fn = silu; the activation and the
+// product are one op (ops/swiglu.h) that keeps only gate(x) and up(x) for the backward.
 torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x) {
-  return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
+  return down_proj(ops::swiglu(gate_proj(x), up_proj(x)));
 }
 
 }  // namespace ctxext::model

@@ -1,4 +1,5 @@
-// LLaMA's feed-forward block (SwiGLU): down(silu(gate(x)) * up(x)), no biases.
+// LLaMA's feed-forward block (SwiGLU): down(silu(gate(x)) * up(x)), no biases; the activation and the
+// product are the fused op ctxext::swiglu (ops/swiglu.h).
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>

@@ -39,7 +39,7 @@ void rotate_halves(const T* x_row, const Acc* __restrict c, const Acc* __restric
 // picked at load time. `ivdep`: x_row and out_row may be the same row (in place), which blocks the
 // compiler's own proof; iteration i touches only elements i and i + h, read before written.
 #define CTXEXT_ROPE_CLONES \
-  __attribute__((target_clones("avx512f", "avx2", "default"), optimize("no-trapping-math")))
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("no-trapping-math")))
 
 CTXEXT_ROPE_CLONES
 void rotate_halves_f32(const float* x_row, const float* __restrict c, const float* __restrict s, float sign, float k,

@@ -3,9 +3,9 @@
 //
 // float32: the inner loops use a branch-free exp (Cephes polynomial, ~1 ulp on [-88, 88]) so
 // GCC vectorises them; target_clones compiles them for AVX-512, AVX2 and the baseline and picks
-// one at load time. bfloat16 / float16: each block is widened to float32 on the stack, run through
-// the same loops and rounded once on the way out (the bf16 conversions are vectorised too).
-// float64: plain loops with std::exp.
+// one at load time. bfloat16: the same loops with each element widened on the bits and rounded
+// once on the way out (ops/bf16_bits.h), one pass. float16: each block is widened to float32 on the
+// stack, run through the float32 loops and rounded once. float64: plain loops with std::exp.
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 #include <torch/torch.h>
@@ -52,10 +52,17 @@ namespace {
 // and inf included: it only assumes FP exceptions do not trap); without it only the AVX-512 clone
 // (masked ops) vectorises.
 #define CTXEXT_SWIGLU_CLONES \
-  __attribute__((target_clones("avx512f", "avx2", "default"), optimize("no-trapping-math")))
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("no-trapping-math")))
+
+// The math loops only: finite-math-only and no-signed-zeros let GCC turn fast_exp's clamps into
+// min/max instructions (a compare-and-select of a known constant made it compute the division twice,
+// once per branch). No loop tests for NaN; a NaN gate still reaches the output through the products.
+#define CTXEXT_SWIGLU_MATH_CLONES                                  \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),      \
+                 optimize("no-trapping-math", "finite-math-only", "no-signed-zeros")))
 
 // out[i] = g[i] * u[i] / (1 + exp(-g[i]))
-CTXEXT_SWIGLU_CLONES
+CTXEXT_SWIGLU_MATH_CLONES
 void forward_f32(const float* __restrict g, const float* __restrict u, float* __restrict out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float gi = g[i];
@@ -64,7 +71,7 @@ void forward_f32(const float* __restrict g, const float* __restrict u, float* __
 }
 
 // s = sigmoid(g); grad_g = go * u * s * (1 + g * (1 - s)); grad_u = go * g * s
-CTXEXT_SWIGLU_CLONES
+CTXEXT_SWIGLU_MATH_CLONES
 void backward_f32(const float* __restrict go, const float* __restrict g, const float* __restrict u,
                   float* __restrict gg, float* __restrict gu, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
@@ -73,6 +80,28 @@ void backward_f32(const float* __restrict go, const float* __restrict g, const f
     const float gs = gi * s;
     gg[i] = go[i] * u[i] * (s + gs * (1.0f - s));
     gu[i] = go[i] * gs;
+  }
+}
+
+// bfloat16 in one pass: each element widened on the bits, the float32 math above, rounded once.
+CTXEXT_SWIGLU_MATH_CLONES
+void forward_bf16(const uint16_t* __restrict g, const uint16_t* __restrict u, uint16_t* __restrict out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = bf16_bits_to_float(g[i]);
+    out[i] = float_to_bf16_bits(gi * bf16_bits_to_float(u[i]) / (1.0f + fast_exp(-gi)));
+  }
+}
+
+CTXEXT_SWIGLU_MATH_CLONES
+void backward_bf16(const uint16_t* __restrict go, const uint16_t* __restrict g, const uint16_t* __restrict u,
+                   uint16_t* __restrict gg, uint16_t* __restrict gu, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = bf16_bits_to_float(g[i]);
+    const float goi = bf16_bits_to_float(go[i]);
+    const float s = 1.0f / (1.0f + fast_exp(-gi));
+    const float gs = gi * s;
+    gg[i] = float_to_bf16_bits(goi * bf16_bits_to_float(u[i]) * (s + gs * (1.0f - s)));
+    gu[i] = float_to_bf16_bits(goi * gs);
   }
 }
 
@@ -128,6 +157,11 @@ void forward_any(const T* g, const T* u, T* out, int64_t n) {
     at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { forward_f32(g + b, u + b, out + b, e - b); });
   } else if constexpr (std::is_same_v<T, double>) {
     at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { forward_f64(g + b, u + b, out + b, e - b); });
+  } else if constexpr (std::is_same_v<T, c10::BFloat16>) {
+    const auto* gb = reinterpret_cast<const uint16_t*>(g);
+    const auto* ub = reinterpret_cast<const uint16_t*>(u);
+    auto* ob = reinterpret_cast<uint16_t*>(out);
+    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { forward_bf16(gb + b, ub + b, ob + b, e - b); });
   } else {
     at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
       alignas(64) float gf[kBlock], uf[kBlock], of[kBlock];
@@ -150,6 +184,12 @@ void backward_any(const T* go, const T* g, const T* u, T* gg, T* gu, int64_t n) 
   } else if constexpr (std::is_same_v<T, double>) {
     at::parallel_for(0, n, kGrain,
                      [&](int64_t b, int64_t e) { backward_f64(go + b, g + b, u + b, gg + b, gu + b, e - b); });
+  } else if constexpr (std::is_same_v<T, c10::BFloat16>) {
+    const auto bits = [](const T* p) { return reinterpret_cast<const uint16_t*>(p); };
+    const auto bits_out = [](T* p) { return reinterpret_cast<uint16_t*>(p); };
+    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+      backward_bf16(bits(go) + b, bits(g) + b, bits(u) + b, bits_out(gg) + b, bits_out(gu) + b, e - b);
+    });
   } else {
     at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
       alignas(64) float gof[kBlock], gf[kBlock], uf[kBlock], ggf[kBlock], guf[kBlock];

@@ -103,8 +103,9 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   //              its output [T, h] e (saved by the projections)                       -> 2 x (2eh + 4)
   //   attention: rotated q [T, n*d], rotated k [T, kv*d], v [T, kv*d], SDPA output [T, n*d] (e),
   //              logsumexp [b, n, s] fp32                                              -> e(2nd + 2kv d) + 4n
-  //   MLP: gate, silu(gate), up, silu*up [T, I] (e)                                  -> 4eI
-  const double A_layer = 2 * (2 * e * h + kF) + e * (2 * n * d + 2 * kv * d) + kF * n + 4 * e * I;
+  //   MLP: gate, up (saved by the fused ctxext::swiglu, which recomputes silu in its backward),
+  //        silu(gate)*up (saved by down_proj) [T, I] (e)                             -> 3eI
+  const double A_layer = 2 * (2 * e * h + kF) + e * (2 * n * d + 2 * kv * d) + kF * n + 3 * e * I;
   // Checkpointing keeps only each layer's input [T, h] e (CheckpointFunction::save_for_backward).
   const double stored_per_layer = ckpt ? e * h : A_layer;
   const double stored = L * T * stored_per_layer;
@@ -116,14 +117,15 @@ MemoryPlan plan_memory(const MemoryPlanInput& in) {
   add("final norm + hidden-state gradient", final_norm + hidden_grad, 0, false);
   // One layer's backward (estimate): with checkpointing its recomputed saved set A_layer (norm 1's
   // saved input is the checkpointed input itself: not counted twice), plus the
-  // gradient temporaries at the worst moment, the MLP's backward: the gradients of silu(gate) and of
-  // up [T, I] while the saved product is already released, the gradients w.r.t. the MLP input and
-  // the residual [T, h] (e), and the gradient flowing in and out of the layer [T, h] e x 2.
+  // gradient temporaries at the worst moment, the MLP's backward: the gradients of gate and of
+  // up [T, I] (swiglu_backward's two outputs) while the saved product is already released, the
+  // gradients w.r.t. the MLP input and the residual [T, h] (e), and the gradient flowing in and out
+  // of the layer [T, h] e x 2.
   const double A_recompute = A_layer - e * h;
   const double bwd_temp = T * e * (2 * I + 2 * h) + 2 * T * e * h;
   const double layer_work = (ckpt ? T * A_recompute : 0) + bwd_temp;
   add(ckpt ? "recomputed layer + its backward (estimate)" : "layer backward temporaries (estimate)", layer_work, 0, true);
-  // Forward of one layer under no_grad (checkpointing): q, k, v, rotated copies, gate, up, silu, product.
+  // Forward of one layer under no_grad (checkpointing): q, k, v, rotated copies, gate, up, product.
   const double fwd_work = ckpt ? T * (e * (3 * I + 2 * n * d + 3 * kv * d) + kF * h) : T * e * h;
   // Fused loss (ops/linear_cross_entropy): the forward computes both gradients, grad_hidden [T, h] and
   // grad_weight [V, h] (e), and saves them for backward, which scales them into fresh tensors. Per

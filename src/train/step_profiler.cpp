@@ -3,6 +3,7 @@
 #include <torch/csrc/autograd/profiler_kineto.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -88,6 +89,10 @@ StepProfiler::~StepProfiler() {
 
 void StepProfiler::start() {
   if (running_) fail("profiler: already running");
+  // A CPU run under the CUDA build of LibTorch: Kineto's set-up logs "ERROR: gpuGetDeviceCount failed"
+  // when there is no GPU, which is no error here. Its log level is read when it starts; a level the
+  // user set is kept.
+  if (!cuda_) setenv("KINETO_LOG_LEVEL", "5", /*overwrite=*/0);
   const ProfilerConfig config(ProfilerState::KINETO);
   kineto::prepareProfiler(config, activities(cuda_));
   kineto::enableProfiler(config, activities(cuda_));

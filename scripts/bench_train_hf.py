@@ -140,8 +140,8 @@ def print_profile(profiler, steps, wall_ms, rows=25):
     ops = sorted(profiler.key_averages(), key=lambda e: -e.self_cpu_time_total)
     step_ms = wall_ms / steps
     print(f"PROFILE profile: {steps} step(s), {wall_ms:.1f} ms wall ({step_ms:.1f} ms per step); "
-          "ops by self time (nested ops excluded), per step")
-    print(f"PROFILE   {'self ms/step':>12}  {'% step':>7}  {'calls/step':>10}  op")
+          "host ops by self time (nested ops excluded), per step")
+    print(f"PROFILE   {'ms/step':>12}  {'% step':>7}  {'calls/step':>10}  name")
     categories, in_ops = {}, 0.0
     for i, e in enumerate(ops):
         ms = e.self_cpu_time_total / 1e3 / steps

@@ -21,7 +21,8 @@
 #     train    scripts/bench_gpu.sh a-small b a-7b a-small-off table: 8 layers of 7B width, ctxext vs
 #              HF at 16k; the 32-layer 7B shape with train.offload=optimizer (tokens/s, MFU, peak GPU
 #              and host); the 8-layer shape again with offload
-#     plan     ctxext plan for the same configs, printed beside the measured peaks
+#     plan     ctxext plan for the same configs, printed beside the measured peaks; then a-small
+#              profiled (train --profile-steps 2: host ops and device kernels by category)
 #     ctest    the whole suite (what is left of the budget)
 #   scripts/gpu_check.sh --fetch     HERE: Debian packages + wheels into .deps/ for --build
 #   scripts/gpu_check.sh --build     THERE: the older flow, build from source with CUDA in build-gpu
@@ -232,6 +233,13 @@ part_plan() {
     build/ctxext plan "$cfg" --gpu-memory 141GB --host-memory 128GB | sed -n '/^phase/,$p'
     echo "measured peak GPU (allocator max_allocated) MB: $(grep -h "\"part\": \"$(basename "$(dirname "$cfg")")\"" "$work/results.jsonl" | tail -1)"
   done
+  # Where a-small's step goes: host ops and device kernels by category (matmul, attention, ctxext
+  # kernels, optimizer, copies, other; the device's idle share), steps 2-3 of a 3-step run.
+  cfg=$work/a-small/config.yaml
+  [ -f "$cfg" ] || return 0
+  echo "--- ctxext train $cfg train.steps=3 --profile-steps 2"
+  build/ctxext train "$cfg" train.steps=3 output_dir="$work/profile" resume=none --profile-steps 2 2>&1 |
+    sed -n '/info profile: [0-9]/,/info profile: every op/p' | sed 's/^\[[0-9:]*\] info //'
 }
 
 run_checks() {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <tuple>
 
@@ -271,11 +272,11 @@ void TrainRecipe::write_profile(train::StepProfiler& profiler, int64_t steps,
                                 std::chrono::steady_clock::duration wall) {
   const auto stem = output_dir_ / fmt::format("profile-rank{}", comm_->rank());
   const auto trace = fs::path(stem.string() + ".trace.json");
-  const auto ops = profiler.stop(trace);
+  const auto profile = profiler.stop(trace);
   const double wall_ms = std::chrono::duration<double, std::milli>(wall).count();
-  const auto table = train::format_profile(ops, steps, wall_ms, /*rows=*/25);
+  const auto table = train::format_profile(profile, steps, wall_ms, /*rows=*/25);
   io::write_file_atomic(fs::path(stem.string() + ".txt"),
-                        train::format_profile(ops, steps, wall_ms, /*rows=*/ops.size()));
+                        train::format_profile(profile, steps, wall_ms, /*rows=*/std::numeric_limits<size_t>::max()));
   if (!comm_->is_main()) return;
   std::istringstream lines(table);
   for (std::string line; std::getline(lines, line);) log::info("{}", line);

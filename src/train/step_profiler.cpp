@@ -3,7 +3,9 @@
 #include <torch/csrc/autograd/profiler_kineto.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -41,6 +43,18 @@ std::string op_category(const std::string& name) {
     return "attention";
   if (starts_with(name, "ctxext::")) return "ctxext kernels";
   if (name.find("adam") != std::string::npos || starts_with(name, "aten::_foreach_")) return "optimizer";
+  return "other";
+}
+
+std::string kernel_category(const std::string& kernel_name) {
+  std::string name(kernel_name.size(), ' ');
+  std::transform(kernel_name.begin(), kernel_name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  const auto has = [&](const char* part) { return name.find(part) != std::string::npos; };
+  if (has("memcpy") || has("memset")) return "copies";
+  if (has("ctxext::")) return "ctxext kernels";
+  if (has("flash") || has("fmha") || has("attention")) return "attention";
+  if (has("gemm") || has("cutlass") || has("xmma") || has("cublas") || has("nvjet")) return "matmul";
+  if (has("adam") || has("multi_tensor_apply")) return "optimizer";
   return "other";
 }
 
@@ -99,45 +113,78 @@ void StepProfiler::start() {
   running_ = true;
 }
 
-std::vector<OpTime> StepProfiler::stop(const std::filesystem::path& trace_file) {
+Profile StepProfiler::stop(const std::filesystem::path& trace_file) {
   if (!running_) fail("profiler: not running");
   running_ = false;
   const auto result = kineto::disableProfiler();
   std::vector<OpInterval> intervals;
+  std::map<std::string, OpTime> kernels;  // device activities do not nest: their whole duration
   for (const auto& event : result->events()) {
-    // Host-side ops only: device kernels run beside them (they are in the trace file).
-    if (event.deviceType() != c10::DeviceType::CPU || event.endNs() < event.startNs()) continue;
-    intervals.push_back({event.startThreadId(), event.startNs(), event.endNs(), event.name()});
+    if (event.endNs() < event.startNs()) continue;
+    if (event.deviceType() == c10::DeviceType::CPU) {
+      intervals.push_back({event.startThreadId(), event.startNs(), event.endNs(), event.name()});
+    } else {
+      auto& kernel = kernels[event.name()];
+      kernel.name = event.name();
+      kernel.calls += 1;
+      kernel.self_ms += static_cast<double>(event.durationNs()) / 1e6;
+    }
   }
   const auto tmp = trace_file.string() + ".tmp";
   result->save(tmp);
   std::filesystem::rename(tmp, trace_file);
-  return self_times(std::move(intervals));
+  Profile profile{self_times(std::move(intervals)), {}};
+  for (auto& [name, kernel] : kernels) profile.device_kernels.push_back(std::move(kernel));
+  std::sort(profile.device_kernels.begin(), profile.device_kernels.end(),
+            [](const OpTime& a, const OpTime& b) { return a.self_ms > b.self_ms; });
+  return profile;
 }
 
-std::string format_profile(const std::vector<OpTime>& ops, int64_t steps, double wall_ms, size_t rows) {
+namespace {
+
+// Rows of one table (op or kernel, per step), then its categories; returns the time it covers per step.
+double format_rows(std::string& out, const std::vector<OpTime>& ops, double n, double step_ms, size_t rows,
+                   const std::function<std::string(const std::string&)>& category) {
+  const auto share = [&](double ms) { return step_ms > 0 ? 100.0 * ms / step_ms : 0.0; };
+  out += fmt::format("  {:>12}  {:>7}  {:>10}  {}\n", "ms/step", "% step", "calls/step", "name");
+  std::map<std::string, double> categories;
+  double covered = 0;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const double ms = ops[i].self_ms / n;
+    categories[category(ops[i].name)] += ms;
+    covered += ms;
+    if (i < rows) {
+      // Kernel names can run to hundreds of characters of template arguments.
+      const auto name = ops[i].name.size() > 110 ? ops[i].name.substr(0, 107) + "..." : ops[i].name;
+      out += fmt::format("  {:>12.2f}  {:>6.1f}%  {:>10.1f}  {}\n", ms, share(ms),
+                         static_cast<double>(ops[i].calls) / n, name);
+    }
+  }
+  if (ops.size() > rows) out += fmt::format("  ... {} more in the categories below\n", ops.size() - rows);
+  out += "by category (ms per step, % of the step's wall time):\n";
+  for (const auto& [name, ms] : categories) out += fmt::format("  {:<16} {:>9.2f}  {:>6.1f}%\n", name, ms, share(ms));
+  return covered;
+}
+
+}  // namespace
+
+std::string format_profile(const Profile& profile, int64_t steps, double wall_ms, size_t rows) {
   const double n = static_cast<double>(std::max<int64_t>(1, steps));
   const double step_ms = wall_ms / n;
   const auto share = [&](double ms) { return step_ms > 0 ? 100.0 * ms / step_ms : 0.0; };
   std::string out = fmt::format(
-      "profile: {} step(s), {:.1f} ms wall ({:.1f} ms per step); ops by self time (nested ops excluded), per step\n"
-      "  {:>12}  {:>7}  {:>10}  {}\n",
-      steps, wall_ms, step_ms, "self ms/step", "% step", "calls/step", "op");
-  std::map<std::string, double> categories;
-  double in_ops = 0;
-  for (size_t i = 0; i < ops.size(); ++i) {
-    const double ms = ops[i].self_ms / n;
-    categories[op_category(ops[i].name)] += ms;
-    in_ops += ms;
-    if (i < rows)
-      out += fmt::format("  {:>12.2f}  {:>6.1f}%  {:>10.1f}  {}\n", ms, share(ms),
-                         static_cast<double>(ops[i].calls) / n, ops[i].name);
-  }
-  if (ops.size() > rows) out += fmt::format("  ... {} more ops in the categories below\n", ops.size() - rows);
-  out += "by category (ms per step, % of the step's wall time):\n";
-  for (const auto& [name, ms] : categories) out += fmt::format("  {:<16} {:>9.2f}  {:>6.1f}%\n", name, ms, share(ms));
+      "profile: {} step(s), {:.1f} ms wall ({:.1f} ms per step); host ops by self time (nested ops excluded), "
+      "per step\n",
+      steps, wall_ms, step_ms);
+  const double in_ops = format_rows(out, profile.host_ops, n, step_ms, rows, op_category);
   out += fmt::format("  {:<16} {:>9.2f}  {:>6.1f}%  (wall time outside any recorded op: C++ glue, waits)\n",
                      "outside ops", step_ms - in_ops, share(step_ms - in_ops));
+  if (profile.device_kernels.empty()) return out;
+  out += "device kernels and copies by duration (streams summed), per step\n";
+  const double busy = format_rows(out, profile.device_kernels, n, step_ms, rows, kernel_category);
+  out += fmt::format("  {:<16} {:>9.2f}  {:>6.1f}%  (wall time minus device time: the device idle, streams "
+                     "overlapping, or both)\n",
+                     "device idle", step_ms - busy, share(step_ms - busy));
   return out;
 }
 

@@ -21,6 +21,17 @@ struct OpTime {
 // "optimizer", "other".
 std::string op_category(const std::string& op_name);
 
+// The same buckets for a device kernel by its (demangled) name — cuBLAS/CUTLASS GEMMs, flash / memory-
+// efficient attention, ctxext's own kernels (csrc_cuda/), the fused AdamW — plus "copies" (memcpy, memset).
+std::string kernel_category(const std::string& kernel_name);
+
+// What one profile found: host-side ops by self time; on CUDA also the device's kernels and copies by
+// their summed duration (empty on a CPU run). Both sorted largest first.
+struct Profile {
+  std::vector<OpTime> host_ops;
+  std::vector<OpTime> device_kernels;
+};
+
 // Self time per op from (thread, start, end, name) intervals: nested intervals on one thread are
 // children of the innermost interval that contains them. Exposed for the test.
 struct OpInterval {
@@ -40,9 +51,8 @@ class StepProfiler {
 
   void start();
   bool running() const { return running_; }
-  // Stops and writes the Chrome trace (chrome://tracing, ui.perfetto.dev) to `trace_file`;
-  // returns the ops sorted by self time, largest first.
-  std::vector<OpTime> stop(const std::filesystem::path& trace_file);
+  // Stops and writes the Chrome trace (chrome://tracing, ui.perfetto.dev) to `trace_file`.
+  Profile stop(const std::filesystem::path& trace_file);
 
  private:
   bool cuda_;
@@ -50,7 +60,9 @@ class StepProfiler {
 };
 
 // The table written to profile-rank<R>.txt and logged: one row per op (the largest `rows`), per step
-// averages over `steps` steps whose wall time summed to `wall_ms`, then the categories' totals.
-std::string format_profile(const std::vector<OpTime>& ops, int64_t steps, double wall_ms, size_t rows);
+// averages over `steps` steps whose wall time summed to `wall_ms`, then the categories' totals; the
+// same for the device kernels when there are any (their time as a share of the step: the GPU's busy
+// share, streams summed).
+std::string format_profile(const Profile& profile, int64_t steps, double wall_ms, size_t rows);
 
 }  // namespace ctxext::train

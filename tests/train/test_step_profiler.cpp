@@ -58,14 +58,38 @@ TEST_CASE("step profiler: categories and the table's shares", "[train][profile]"
   CHECK(train::op_category("aten::mul") == "other");
   // Two steps of 100 ms wall: 60 + 20 + 10 ms of op self time per step -> 10 ms outside any op.
   const std::vector<train::OpTime> ops{{"aten::mm", 4, 120.0}, {"aten::mul", 6, 40.0}, {"ctxext::rope_qk", 2, 20.0}};
-  const auto table = train::format_profile(ops, 2, 200.0, 2);
+  const auto table = train::format_profile({ops, {}}, 2, 200.0, 2);
   INFO(table);
   CHECK_THAT(table, Contains("2 step(s), 200.0 ms wall (100.0 ms per step)"));
   CHECK_THAT(table, Contains("60.00    60.0%         2.0  aten::mm"));
-  CHECK_THAT(table, Contains("... 1 more ops"));
+  CHECK_THAT(table, Contains("... 1 more in the categories below"));
+  CHECK_THAT(table, !Contains("device kernels"));  // a CPU run has none
   CHECK_THAT(table, Contains("matmul               60.00    60.0%"));
   CHECK_THAT(table, Contains("ctxext kernels       10.00    10.0%"));
   CHECK_THAT(table, Contains("outside ops          10.00    10.0%"));
+}
+
+TEST_CASE("step profiler: device kernels, their categories and the device's idle share", "[train][profile]") {
+  CHECK(train::kernel_category("sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64") == "matmul");
+  CHECK(train::kernel_category("void cutlass::Kernel2<cutlass_80_wmma_tensorop_bf16_s161616gemm>(Params)") == "matmul");
+  CHECK(train::kernel_category("void pytorch_flash::flash_fwd_kernel<Flash_fwd_kernel_traits<128>>(Params)") ==
+        "attention");
+  CHECK(train::kernel_category("void ctxext::ops::(anonymous namespace)::rope_halves_kernel<c10::BFloat16, float>()") ==
+        "ctxext kernels");
+  CHECK(train::kernel_category("void at::native::(anonymous namespace)::multi_tensor_apply_kernel<FusedAdamW>()") ==
+        "optimizer");
+  CHECK(train::kernel_category("Memcpy HtoD (Pinned -> Device)") == "copies");
+  CHECK(train::kernel_category("void at::native::vectorized_elementwise_kernel<4, AddFunctor>()") == "other");
+  // One step of 100 ms: 60 ms of GEMMs, 10 of copies -> the device idle 30% of the step.
+  const train::Profile profile{{{"aten::mm", 3, 5.0}},
+                               {{"sm90_xmma_gemm_bf16", 3, 60.0}, {"Memcpy DtoH (Device -> Pinned)", 1, 10.0}}};
+  const auto table = train::format_profile(profile, 1, 100.0, 10);
+  INFO(table);
+  CHECK_THAT(table, Contains("device kernels and copies by duration"));
+  CHECK_THAT(table, Contains("matmul               60.00    60.0%"));
+  CHECK_THAT(table, Contains("copies               10.00    10.0%"));
+  CHECK_THAT(table, Contains("device idle          30.00    30.0%"));
+  CHECK_THAT(table, Contains("outside ops          95.00    95.0%"));
 }
 
 TEST_CASE("step profiler: a real Kineto profile of three matmuls and its trace file", "[train][profile]") {
@@ -75,7 +99,9 @@ TEST_CASE("step profiler: a real Kineto profile of three matmuls and its trace f
   profiler.start();
   CHECK(profiler.running());
   for (int i = 0; i < 3; ++i) (void)torch::mm(a, a);
-  const auto ops = profiler.stop(dir / "trace.json");
+  const auto profile = profiler.stop(dir / "trace.json");
+  const auto& ops = profile.host_ops;
+  CHECK(profile.device_kernels.empty());
   CHECK_FALSE(profiler.running());
   CHECK(op(ops, "aten::mm").calls == 3);
   CHECK(op(ops, "aten::mm").self_ms > 0.0);

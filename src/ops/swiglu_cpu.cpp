@@ -57,6 +57,7 @@ namespace {
 // The math loops only: finite-math-only and no-signed-zeros let GCC turn fast_exp's clamps into
 // min/max instructions (a compare-and-select of a known constant made it compute the division twice,
 // once per branch). No loop tests for NaN; a NaN gate still reaches the output through the products.
+// Do not add a NaN or inf test inside these loops: finite-math-only folds it away.
 #define CTXEXT_SWIGLU_MATH_CLONES                                  \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),      \
                  optimize("no-trapping-math", "finite-math-only", "no-signed-zeros")))

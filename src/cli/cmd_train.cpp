@@ -28,7 +28,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--profile-steps", *profile_steps,
                   "Profile N optimizer steps (from the second one this process runs): op table by self time and "
                   "by category in <output_dir>/profile-rank<R>.txt (also logged), timeline in "
-                  "<output_dir>/profile-rank<R>.trace.json; host-side ops only in the table (0: off)")
+                  "<output_dir>/profile-rank<R>.trace.json; on CUDA also the device kernels by duration (0: off)")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([config_path, overrides, profile_steps] {
     recipes::TrainRecipe recipe(Config::load(*config_path, *overrides));

@@ -35,8 +35,9 @@ void rotate_halves(const T* x_row, const Acc* __restrict c, const Acc* __restric
 }
 
 // The halves rotation for float32 and for bfloat16 on the bits (float32 math, rounded once on the way
-// out: the template's arithmetic, bit for bit), compiled for AVX-512, AVX2 and the baseline with one
-// picked at load time. `ivdep`: x_row and out_row may be the same row (in place), which blocks the
+// out, as the template does), compiled for x86-64-v4 (AVX-512), v3 (AVX2, FMA) and the baseline with
+// one picked at load time; the v3/v4 clones may fuse a·c − b·s into an FMA, so their last bit can differ
+// from a baseline build's (every path on one machine runs the same clone: rope_qk == rope_qk_ bitwise). `ivdep`: x_row and out_row may be the same row (in place), which blocks the
 // compiler's own proof; iteration i touches only elements i and i + h, read before written.
 #define CTXEXT_ROPE_CLONES \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("no-trapping-math")))

@@ -48,18 +48,14 @@ namespace {
   return p * scale;
 }
 
-// no-trapping-math lets GCC if-convert the clamps in fast_exp (it does not change any result, NaN
-// and inf included: it only assumes FP exceptions do not trap); without it only the AVX-512 clone
-// (masked ops) vectorises.
-#define CTXEXT_SWIGLU_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("no-trapping-math")))
-
-// The math loops only: finite-math-only and no-signed-zeros let GCC turn fast_exp's clamps into
-// min/max instructions (a compare-and-select of a known constant made it compute the division twice,
-// once per branch). No loop tests for NaN; a NaN gate still reaches the output through the products.
+// The math loops, compiled for x86-64-v4 (AVX-512), v3 (AVX2, FMA) and the baseline, one picked at
+// load time. no-trapping-math lets GCC if-convert the clamps in fast_exp (it only assumes FP exceptions
+// do not trap); finite-math-only and no-signed-zeros let it turn them into min/max instructions (a
+// compare-and-select of a known constant made it compute the division twice, once per branch). No loop
+// tests for NaN; a NaN gate still reaches the output through the products.
 // Do not add a NaN or inf test inside these loops: finite-math-only folds it away.
-#define CTXEXT_SWIGLU_MATH_CLONES                                  \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),      \
+#define CTXEXT_SWIGLU_MATH_CLONES                                                \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), \
                  optimize("no-trapping-math", "finite-math-only", "no-signed-zeros")))
 
 // out[i] = g[i] * u[i] / (1 + exp(-g[i]))
@@ -119,37 +115,19 @@ void backward_f64(const double* go, const double* g, const double* u, double* gg
   }
 }
 
-// Elements per parallel_for task, and per stack block of the reduced-precision path.
+// Elements per parallel_for task, and per stack block of the float16 path.
 constexpr int64_t kGrain = 1 << 14;
 constexpr int64_t kBlock = 1024;
 
-// bf16 blocks widened / rounded through ops/bf16_bits.h, inlined so the clones vectorise them.
-CTXEXT_SWIGLU_CLONES
-void widen_bf16(const uint16_t* __restrict src, float* __restrict dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = bf16_bits_to_float(src[i]);
-}
-
-CTXEXT_SWIGLU_CLONES
-void narrow_bf16(const float* __restrict src, uint16_t* __restrict dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = float_to_bf16_bits(src[i]);
-}
-
+// float16 <-> float32 for the block path (bfloat16 has its own one-pass loops above).
 template <typename T>
 void widen(const T* src, float* dst, int64_t n) {
-  if constexpr (std::is_same_v<T, c10::BFloat16>) {
-    widen_bf16(reinterpret_cast<const uint16_t*>(src), dst, n);
-  } else {
-    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
-  }
+  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
 }
 
 template <typename T>
 void narrow(const float* src, T* dst, int64_t n) {
-  if constexpr (std::is_same_v<T, c10::BFloat16>) {
-    narrow_bf16(src, reinterpret_cast<uint16_t*>(dst), n);
-  } else {
-    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(src[i]);
-  }
+  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(src[i]);
 }
 
 template <typename T>

@@ -121,14 +121,14 @@ def main():
             t = best_time(fn, args.reps)
             gbs = tensors * n * es / t / 1e9
             rows.append((str(dtype).replace("torch.", ""), name, t * 1e3, gbs, gbs / copy_gbs))
-            print(f"  {name:28s} {t * 1e3:8.1f} ms  {gbs:6.1f} GB/s  {gbs / copy_gbs:5.0%} of copy")
+            print(f"  {name:28s} {t * 1e3:8.2f} ms  {gbs:6.1f} GB/s  {gbs / copy_gbs:5.0%} of copy")
         del g, u, go, gA, uA
 
     print()
     print(f"| dtype | variant | ms | GB/s (useful) | of copy ({copy_gbs:.1f} GB/s) |")
     print("|---|---|---:|---:|---:|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]} | {r[2]:.1f} | {r[3]:.1f} | {r[4]:.0%} |")
+        print(f"| {r[0]} | {r[1]} | {r[2]:.2f} | {r[3]:.1f} | {r[4]:.0%} |")
 
 
 if __name__ == "__main__":
